@@ -1,0 +1,14 @@
+/**
+ * Every migration, in order. Listed by hand rather than globbed from disk so
+ * that the same list works from TypeScript sources (tests) and from dist/.
+ */
+import type { Knex } from 'knex';
+import * as initialSchema from './20261123000000_initial_schema.js';
+
+export interface Migration {
+  readonly name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+export const MIGRATIONS: readonly Migration[] = [{ name: '20261123000000_initial_schema', ...initialSchema }];

@@ -1,0 +1,71 @@
+/**
+ * The media-worker command line. Exit codes scripts can trust:
+ * 0 ok, 1 runtime failure, 2 usage error (bad flag, argument or configuration).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { OPTIONS, flagName } from '../config.js';
+import { UsageError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { registerHealCommand } from './heal-command.js';
+import { registerIngestCommand } from './ingest-command.js';
+import { registerMigrateCommand } from './migrate-command.js';
+import { registerRequeueCommand } from './requeue-command.js';
+import { registerRunCommand } from './run-command.js';
+import { registerShowCommand } from './show-command.js';
+import { registerStatsCommand } from './stats-command.js';
+
+function buildProgram(): Command {
+  const program = new Command('media-worker')
+    .description('turns uploaded images into permanent, analysed, responsive media, and serves them')
+    .version(VERSION)
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+  // Every setting of the option table is also a global flag (env name in kebab-case).
+  for (const spec of OPTIONS) {
+    if (spec.env === 'CONCURRENCY') continue; // `run --concurrency` owns this flag
+    program.addOption(
+      new Option(`--${flagName(spec.env)} <value>`, `${spec.doc} (${spec.env})`).hideHelp(
+        spec.env === 'MEDIA_API_KEY',
+      ),
+    );
+  }
+  for (const register of [
+    registerRunCommand,
+    registerMigrateCommand,
+    registerIngestCommand,
+    registerRequeueCommand,
+    registerHealCommand,
+    registerStatsCommand,
+    registerShowCommand,
+  ]) {
+    register(program);
+  }
+  for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    return exitCodeFor(error);
+  }
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // commander has already printed its message (or the help/version text).
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (error instanceof UsageError) {
+    console.error(`media-worker: ${error.message}`);
+    return 2;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`media-worker: ${message}`);
+  if (process.env.LOG_LEVEL === 'debug' && error instanceof Error) console.error(error.stack);
+  return 1;
+}
+
+process.exitCode = await main(process.argv);

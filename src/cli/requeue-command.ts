@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { requeueItems, selectFailedIds } from '../db/requeue-items.js';
+import { parseDurationArgument, parseIdArgument, parseStepArgument } from './arguments.js';
+import { printJson, withDatabase } from './context.js';
+
+interface RequeueOptions {
+  step?: string;
+  failed?: boolean;
+  since?: string;
+  json?: boolean;
+}
+
+export function registerRequeueCommand(program: Command): void {
+  program
+    .command('requeue')
+    .description('put items back to work from a step (that step and every later one start over)')
+    .argument('[ids...]', 'media ids (or use --failed)')
+    .option(
+      '--step <step>',
+      'retrieve | analyse | resize | callback (default: the failed or first unfinished step)',
+    )
+    .option('--failed', 'only failed items; with no ids, every failed item')
+    .option('--since <duration>', 'with --failed: only items that failed within this duration (e.g. 1h)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ media-worker requeue 17 18\n  $ media-worker requeue --failed --since 1h --step resize',
+    )
+    .action(async (rawIds: string[], options: RequeueOptions, command: Command) => {
+      const ids = rawIds.map((raw) => parseIdArgument(raw));
+      const fromStep = options.step === undefined ? undefined : parseStepArgument(options.step);
+      const since = options.since === undefined ? undefined : parseDurationArgument(options.since, '--since');
+      if (ids.length === 0 && !options.failed) throw new UsageError('requeue needs media ids, or --failed');
+      if (since !== undefined && !options.failed) throw new UsageError('--since only applies with --failed');
+      await withDatabase(command, async ({ db }) => {
+        const selected = options.failed
+          ? await selectFailedIds(db, {
+              ...(ids.length > 0 ? { ids } : {}),
+              ...(since !== undefined ? { failedSince: Date.now() - since } : {}),
+            })
+          : ids;
+        const result = await requeueItems(db, selected, fromStep);
+        if (options.json) printJson(result);
+        else {
+          console.log(
+            `requeued ${result.requeued.length} item(s)${result.requeued.length ? `: ${result.requeued.join(', ')}` : ''}`,
+          );
+          for (const skip of result.skipped) console.log(`skipped ${skip.id}: ${skip.reason}`);
+        }
+        if (result.skipped.length > 0 && result.requeued.length === 0 && ids.length > 0) process.exitCode = 1;
+      });
+    });
+}

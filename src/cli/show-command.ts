@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { itemDetail, type ItemDetail } from '../db/item-detail.js';
+import { parseIdArgument } from './arguments.js';
+import { formatTable, formatTime, printJson, withDatabase } from './context.js';
+
+export function registerShowCommand(program: Command): void {
+  program
+    .command('show')
+    .description('one item: its file facts, checklist, timeline of attempts and errors, and variants')
+    .argument('<id>', 'media id')
+    .option('--json', 'print as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ media-worker show 42\n  $ media-worker show 42 --json | jq .steps',
+    )
+    .action(async (rawId: string, options: { json?: boolean }, command: Command) => {
+      const id = parseIdArgument(rawId);
+      await withDatabase(command, async ({ db }) => {
+        const detail = await itemDetail(db, id);
+        if (!detail) {
+          console.error(`media-worker: no item with id ${id}`);
+          process.exitCode = 1;
+          return;
+        }
+        if (options.json) printJson(detail);
+        else console.log(renderDetail(detail));
+      });
+    });
+}
+
+function renderDetail({ media, checklist, steps, events, variants }: ItemDetail): string {
+  const facts = [
+    `item ${media.id}: ${media.status} (${media.source}${media.main_api_id ? ` #${media.main_api_id}` : ''}, role ${media.role}, user ${media.user_id})`,
+    `source: ${media.source_path}`,
+    `file: ${media.mime_type ?? '?'} ${media.width ?? '?'}×${media.height ?? '?'} ${media.file_size ?? '?'} bytes sha256 ${media.sha256 ?? '?'}`,
+    `original: ${media.bulk_path ?? '-'}`,
+  ];
+  if (checklist.worker_id)
+    facts.push(`held by ${checklist.worker_id} until ${formatTime(checklist.lease_expires_at)}`);
+  if (checklist.last_error)
+    facts.push(`last error (${checklist.last_error_class ?? '?'}): ${checklist.last_error}`);
+  const stepTable = formatTable([
+    ['step', 'state', 'attempts'],
+    ...steps.map((s) => [s.step, s.status, s.attempts]),
+  ]);
+  const timeline = formatTable([
+    ['when', 'step', 'event', 'attempt', 'worker', 'detail'],
+    ...events.map((e) => [
+      formatTime(e.at),
+      e.step ?? '',
+      e.event,
+      e.attempt ?? '',
+      e.worker_id ?? '',
+      [e.error_class, e.message].filter(Boolean).join(': '),
+    ]),
+  ]);
+  const files = variants.length
+    ? formatTable([
+        ['size', 'format', 'bg', 'pixels', 'bytes', 'path'],
+        ...variants.map((v) => [v.size, v.format, v.bg, `${v.width}×${v.height}`, v.bytes, v.path]),
+      ])
+    : 'no variants';
+  return [...facts, '', stepTable, '', timeline, '', files].join('\n');
+}

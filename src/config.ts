@@ -1,0 +1,249 @@
+/**
+ * The one option table. Every setting has an environment variable, a CLI flag
+ * (the same words in kebab-case), a default and a parser. `loadConfig`
+ * applies flag → env → default, reports every problem at once, and freezes
+ * the result. Only this module reads process.env.
+ */
+import os from 'node:os';
+import { UsageError } from './errors.js';
+import { parseDatabaseUrl, type DatabaseTarget } from './db/database-url.js';
+import {
+  LOG_LEVELS,
+  httpUrl,
+  integer,
+  logLevel,
+  nonNegativeInt,
+  port,
+  positiveInt,
+  text,
+  type LogLevel,
+  type Parser,
+} from './config-parsers.js';
+
+export type { LogLevel };
+
+export interface Config {
+  readonly database: DatabaseTarget;
+  readonly storageDir: string;
+  readonly mainApiUrl: string | undefined;
+  readonly mediaApiKey: string | undefined;
+  readonly publicBaseUrl: string;
+  readonly httpHost: string;
+  readonly httpPort: number;
+  readonly workerId: string;
+  readonly concurrency: number;
+  readonly pollIntervalMs: number;
+  readonly idleMaxMs: number;
+  readonly leaseMs: number;
+  readonly maxAttempts: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  readonly healIntervalMs: number;
+  readonly healBatch: number;
+  readonly maxUploadBytes: number;
+  readonly maxInputPixels: number;
+  readonly shutdownGraceMs: number;
+  readonly logLevel: LogLevel;
+}
+
+interface Option<K extends keyof Config> {
+  key: K;
+  env: string;
+  doc: string;
+  default: string | ((partial: Partial<Config>) => string) | undefined;
+  parse: Parser<Config[K]>;
+}
+
+function option<K extends keyof Config>(spec: Option<K>): Option<K> {
+  return spec;
+}
+
+export const OPTIONS = [
+  option({
+    key: 'database',
+    env: 'DATABASE_URL',
+    default: 'sqlite:var/media-worker.sqlite',
+    parse: parseDatabaseUrl,
+    doc: 'sqlite:<file> or mysql://user:pass@host:3306/db',
+  }),
+  option({
+    key: 'storageDir',
+    env: 'STORAGE_DIR',
+    default: 'var/storage',
+    parse: text,
+    doc: 'directory holding bulk/ and library/',
+  }),
+  option({
+    key: 'mainApiUrl',
+    env: 'MAIN_API_URL',
+    default: undefined,
+    parse: httpUrl,
+    doc: 'main API base URL (with MEDIA_API_KEY: intake and callbacks on)',
+  }),
+  option({
+    key: 'mediaApiKey',
+    env: 'MEDIA_API_KEY',
+    default: undefined,
+    parse: text,
+    doc: 'Bearer key shared with the main API',
+  }),
+  option({
+    key: 'httpHost',
+    env: 'HTTP_HOST',
+    default: '127.0.0.1',
+    parse: text,
+    doc: 'address the HTTP server listens on',
+  }),
+  option({
+    key: 'httpPort',
+    env: 'HTTP_PORT',
+    default: '3001',
+    parse: port,
+    doc: 'port the HTTP server listens on',
+  }),
+  option({
+    key: 'publicBaseUrl',
+    env: 'PUBLIC_BASE_URL',
+    default: (c) => `http://${c.httpHost ?? '127.0.0.1'}:${c.httpPort ?? 3001}`,
+    parse: httpUrl,
+    doc: 'base of permanent_url',
+  }),
+  option({
+    key: 'workerId',
+    env: 'WORKER_ID',
+    default: () => `${os.hostname()}-${process.pid}`,
+    parse: text,
+    doc: 'name of this process in stats and on claimed rows',
+  }),
+  option({
+    key: 'concurrency',
+    env: 'CONCURRENCY',
+    default: () => String(os.availableParallelism()),
+    parse: positiveInt,
+    doc: 'items processed at once by this process',
+  }),
+  option({
+    key: 'pollIntervalMs',
+    env: 'POLL_INTERVAL_MS',
+    default: '2000',
+    parse: positiveInt,
+    doc: 'first idle poll delay',
+  }),
+  option({
+    key: 'idleMaxMs',
+    env: 'IDLE_MAX_MS',
+    default: '600000',
+    parse: positiveInt,
+    doc: 'longest idle poll delay',
+  }),
+  option({
+    key: 'leaseMs',
+    env: 'LEASE_MS',
+    default: '120000',
+    parse: integer(1000, 'an integer ≥ 1000'),
+    doc: 'claim lease; expired claims are taken over',
+  }),
+  option({
+    key: 'maxAttempts',
+    env: 'MAX_ATTEMPTS',
+    default: '3',
+    parse: positiveInt,
+    doc: 'attempts per step before it is failed',
+  }),
+  option({
+    key: 'retryBaseMs',
+    env: 'RETRY_BASE_MS',
+    default: '1000',
+    parse: positiveInt,
+    doc: 'first retry delay (doubles each attempt, jittered)',
+  }),
+  option({
+    key: 'retryMaxMs',
+    env: 'RETRY_MAX_MS',
+    default: '900000',
+    parse: positiveInt,
+    doc: 'longest retry delay',
+  }),
+  option({
+    key: 'healIntervalMs',
+    env: 'HEAL_INTERVAL_MS',
+    default: '900000',
+    parse: positiveInt,
+    doc: 'how often failed items are considered for healing',
+  }),
+  option({
+    key: 'healBatch',
+    env: 'HEAL_BATCH',
+    default: '10',
+    parse: nonNegativeInt,
+    doc: 'most failed items re-queued per heal cycle',
+  }),
+  option({
+    key: 'maxUploadBytes',
+    env: 'MAX_UPLOAD_BYTES',
+    default: '5242880',
+    parse: positiveInt,
+    doc: 'largest accepted upload',
+  }),
+  option({
+    key: 'maxInputPixels',
+    env: 'MAX_INPUT_PIXELS',
+    default: '100000000',
+    parse: positiveInt,
+    doc: 'largest accepted width × height',
+  }),
+  option({
+    key: 'shutdownGraceMs',
+    env: 'SHUTDOWN_GRACE_MS',
+    default: '30000',
+    parse: positiveInt,
+    doc: 'time in-flight items get to finish on SIGTERM',
+  }),
+  option({ key: 'logLevel', env: 'LOG_LEVEL', default: 'info', parse: logLevel, doc: LOG_LEVELS.join('|') }),
+] as const;
+
+/** `DATABASE_URL` → `database-url`: flags are the env words in kebab-case. */
+export function flagName(env: string): string {
+  return env.toLowerCase().replaceAll('_', '-');
+}
+
+/** camelCase key of the commander option for an env var (`database-url` → `databaseUrl`). */
+export function flagKey(env: string): string {
+  return flagName(env).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Builds the frozen Config. `flags` holds raw strings from the command line,
+ * keyed by `flagKey(env)`; they win over `env`.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, unknown> = {}): Config {
+  const values: Partial<Record<keyof Config, unknown>> = {};
+  const problems: string[] = [];
+  for (const spec of OPTIONS) {
+    const fromFlag = flags[flagKey(spec.env)];
+    const given =
+      typeof fromFlag === 'string' || typeof fromFlag === 'number' ? String(fromFlag) : env[spec.env];
+    const raw =
+      given !== undefined && given !== ''
+        ? given
+        : typeof spec.default === 'function'
+          ? spec.default(values as Partial<Config>)
+          : spec.default;
+    if (raw === undefined) continue;
+    try {
+      values[spec.key] = spec.parse(raw);
+    } catch (error) {
+      const source = given !== undefined && given !== '' ? spec.env : `default of ${spec.env}`;
+      problems.push(`${source} ${(error as Error).message}`);
+    }
+  }
+  if ((values.mainApiUrl === undefined) !== (values.mediaApiKey === undefined)) {
+    problems.push('MAIN_API_URL and MEDIA_API_KEY must be set together (or neither)');
+  }
+  if (problems.length > 0) throw new UsageError(`invalid configuration: ${problems.join('; ')}`);
+  return Object.freeze(values as Config);
+}
+
+export function isMainApiConfigured(config: Pick<Config, 'mainApiUrl' | 'mediaApiKey'>): boolean {
+  return config.mainApiUrl !== undefined && config.mediaApiKey !== undefined;
+}

@@ -1,0 +1,115 @@
+/**
+ * Claiming: pick the items that are due, mark them ours with a fresh claim
+ * token and a lease, in one short transaction (solid_queue's select_and_lock).
+ *
+ * The lease is folded into next_attempt_at: a claimed row's next_attempt_at is
+ * its lease end, so "due" already means "not leased by a live worker", and the
+ * (state, next_attempt_at) index serves the whole query. On MySQL/MariaDB SKIP
+ * LOCKED then locks only the rows it returns; on SQLite one UPDATE … RETURNING
+ * is atomic on its own.
+ */
+import { randomUUID } from 'node:crypto';
+import { isMysql, type Db } from './connect.js';
+import { retryOnDbContention } from './fenced-update.js';
+
+export interface ClaimedItem {
+  readonly mediaId: number;
+  readonly claimToken: string;
+  /** The worker whose lease expired while it held this item, if this claim took it over. */
+  readonly takenOverFrom: string | null;
+}
+
+export interface ClaimOptions {
+  workerId: string;
+  leaseMs: number;
+  limit: number;
+  now?: number;
+}
+
+export async function claimItems(db: Db, options: ClaimOptions): Promise<ClaimedItem[]> {
+  if (options.limit <= 0) return [];
+  const claim = isMysql(db) ? claimOnMysql : claimOnSqlite;
+  return retryOnDbContention(() => claim(db, options, randomUUID(), options.now ?? Date.now()));
+}
+
+/** Assignments shared by both dialects. taken_over_from comes first: MySQL evaluates SET left to right. */
+const CLAIM_ASSIGNMENTS = `
+  taken_over_from = CASE WHEN claim_token IS NOT NULL THEN worker_id ELSE NULL END,
+  worker_id = ?, claim_token = ?, lease_expires_at = ?, next_attempt_at = ?, updated_at = ?`;
+
+async function claimOnMysql(
+  db: Db,
+  options: ClaimOptions,
+  token: string,
+  now: number,
+): Promise<ClaimedItem[]> {
+  const leaseEnd = now + options.leaseMs;
+  return db.transaction(
+    async (trx) => {
+      const rows = (await trx.raw(
+        `SELECT media_id FROM processing_checklist FORCE INDEX (checklist_claim_idx)
+          WHERE state = 'queued' AND next_attempt_at <= ?
+          ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED`,
+        [now, options.limit],
+      )) as [Array<{ media_id: number | string }>, unknown];
+      const ids = rows[0].map((row) => Number(row.media_id));
+      if (ids.length === 0) return [];
+      await trx.raw(
+        `UPDATE processing_checklist SET ${CLAIM_ASSIGNMENTS} WHERE media_id IN (${ids.map(() => '?').join(',')})`,
+        [options.workerId, token, leaseEnd, leaseEnd, now, ...ids],
+      );
+      return readClaimed(trx, token);
+    },
+    { isolationLevel: 'read committed' },
+  );
+}
+
+async function claimOnSqlite(
+  db: Db,
+  options: ClaimOptions,
+  token: string,
+  now: number,
+): Promise<ClaimedItem[]> {
+  const leaseEnd = now + options.leaseMs;
+  const rows = (await db.raw(
+    `UPDATE processing_checklist SET ${CLAIM_ASSIGNMENTS}
+      WHERE media_id IN (
+        SELECT media_id FROM processing_checklist
+         WHERE state = 'queued' AND next_attempt_at <= ?
+         ORDER BY next_attempt_at LIMIT ?)
+      RETURNING media_id, claim_token, taken_over_from`,
+    [options.workerId, token, leaseEnd, leaseEnd, now, now, options.limit],
+  )) as Array<{ media_id: number; claim_token: string; taken_over_from: string | null }>;
+  return rows.map(toClaimedItem).sort((a, b) => a.mediaId - b.mediaId);
+}
+
+async function readClaimed(db: Db, token: string): Promise<ClaimedItem[]> {
+  const rows = (await db('processing_checklist')
+    .select('media_id', 'claim_token', 'taken_over_from')
+    .where({ claim_token: token })
+    .orderBy('media_id')) as Array<{ media_id: number; claim_token: string; taken_over_from: string | null }>;
+  return rows.map(toClaimedItem);
+}
+
+function toClaimedItem(row: {
+  media_id: number | string;
+  claim_token: string;
+  taken_over_from: string | null;
+}): ClaimedItem {
+  return { mediaId: Number(row.media_id), claimToken: row.claim_token, takenOverFrom: row.taken_over_from };
+}
+
+/** Pushes the lease of every item held under these tokens forward; returns the media ids still held. */
+export async function extendLeases(db: Db, tokens: readonly string[], leaseMs: number): Promise<Set<number>> {
+  if (tokens.length === 0) return new Set();
+  const leaseEnd = Date.now() + leaseMs;
+  await retryOnDbContention(() =>
+    db('processing_checklist')
+      .whereIn('claim_token', tokens)
+      .update({ lease_expires_at: leaseEnd, next_attempt_at: leaseEnd, updated_at: Date.now() }),
+  );
+  const rows = (await db('processing_checklist').select('media_id').whereIn('claim_token', tokens)) as Array<{
+    media_id: number | string;
+  }>;
+  return new Set(rows.map((row) => Number(row.media_id)));
+}

@@ -1,0 +1,70 @@
+/** Opens the database named by DATABASE_URL: better-sqlite3 or mysql2, both through knex. */
+import fs from 'node:fs';
+import path from 'node:path';
+import knex, { type Knex } from 'knex';
+import type { DatabaseTarget } from './database-url.js';
+
+export type Db = Knex;
+
+export function connectDatabase(target: DatabaseTarget): Db {
+  if (target.client === 'sqlite') {
+    fs.mkdirSync(path.dirname(target.filename), { recursive: true });
+    return knex({
+      client: 'better-sqlite3',
+      connection: { filename: target.filename },
+      useNullAsDefault: true,
+      pool: {
+        // WAL lets readers (serve, stats) run beside the writer; busy_timeout
+        // makes concurrent writers from several processes wait instead of fail.
+        afterCreate(
+          conn: { pragma(sql: string): unknown },
+          done: (err: Error | null, conn: unknown) => void,
+        ) {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('synchronous = NORMAL');
+          conn.pragma('busy_timeout = 10000');
+          conn.pragma('foreign_keys = ON');
+          done(null, conn);
+        },
+      },
+    });
+  }
+  return knex({
+    client: 'mysql2',
+    connection: {
+      host: target.host,
+      port: target.port,
+      user: target.user,
+      password: target.password,
+      database: target.database,
+      charset: 'utf8mb4',
+      supportBigNumbers: true,
+      connectTimeout: 10_000,
+    },
+    pool: { min: 0, max: 8 },
+    acquireConnectionTimeout: 20_000,
+  });
+}
+
+export function isMysql(db: Db): boolean {
+  return (db.client as { config: { client: string } }).config.client === 'mysql2';
+}
+
+const RETRYABLE_DB_CODES = new Set([
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'PROTOCOL_CONNECTION_LOST',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'SQLITE_BUSY',
+  'SQLITE_BUSY_SNAPSHOT',
+  'SQLITE_LOCKED',
+]);
+
+/** Deadlocks, lock waits and dropped connections: the same statement will likely work if tried again. */
+export function isRetryableDbError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && RETRYABLE_DB_CODES.has(code)) return true;
+  return error instanceof Error && /Knex: Timeout acquiring a connection/.test(error.message);
+}

@@ -1,0 +1,54 @@
+/** Registers a new upload: its media row, its checklist row and a first event, in one transaction. */
+import type { Db } from './connect.js';
+import { insertEvent, retryOnDbContention } from './fenced-update.js';
+import type { DataType, Role } from '../media-roles.js';
+
+export interface NewMedia {
+  source: 'main_api' | 'local';
+  sourcePath: string;
+  mainApiId?: number | null;
+  userId: number;
+  role: Role;
+  dataType: DataType;
+  originalName?: string | null;
+  declaredMimeType?: string | null;
+  isTestData?: boolean;
+  expiresAt?: number | null;
+}
+
+export async function insertMedia(db: Db, media: NewMedia, now = Date.now()): Promise<number> {
+  return retryOnDbContention(() =>
+    db.transaction(async (trx) => {
+      const [id] = (await trx('media_files').insert({
+        main_api_id: media.mainApiId ?? null,
+        source: media.source,
+        source_path: media.sourcePath,
+        user_id: media.userId,
+        role: media.role,
+        data_type: media.dataType,
+        original_name: media.originalName ?? null,
+        declared_mime_type: media.declaredMimeType ?? null,
+        status: 'pending',
+        is_test_data: media.isTestData ?? false,
+        expires_at: media.expiresAt ?? null,
+        created_at: now,
+        updated_at: now,
+      })) as number[];
+      const mediaId = Number(id);
+      await trx('processing_checklist').insert({
+        media_id: mediaId,
+        next_attempt_at: now,
+        created_at: now,
+        updated_at: now,
+      });
+      await insertEvent(
+        trx,
+        mediaId,
+        null,
+        { event: 'registered', message: `${media.source}: ${media.sourcePath}` },
+        now,
+      );
+      return mediaId;
+    }),
+  );
+}

@@ -1,0 +1,62 @@
+/** Numbers for `stats`: items by status and step, failures by error class, oldest pending age, live workers. */
+import type { Db } from './connect.js';
+import { STEP_COLUMN, STEP_NAMES, type StepName } from './steps.js';
+import { listLiveWorkers, type WorkerRecord } from './workers.js';
+
+export interface QueueStats {
+  byStatus: Record<string, number>;
+  bySteps: Record<StepName, Record<string, number>>;
+  failuresByClass: Record<string, number>;
+  oldestPendingAgeMs: number | null;
+  dueNow: number;
+  waitingForRetry: number;
+  leased: number;
+  liveWorkers: WorkerRecord[];
+}
+
+async function countBy(
+  db: Db,
+  table: string,
+  column: string,
+  where: Record<string, unknown> = {},
+): Promise<Record<string, number>> {
+  const rows = (await db(table)
+    .select(`${column} as key`)
+    .count({ n: '*' })
+    .where(where)
+    .groupBy(column)) as Array<{
+    key: string | null;
+    n: number | string;
+  }>;
+  return Object.fromEntries(rows.map((row) => [row.key ?? 'none', Number(row.n)]));
+}
+
+export async function queueStats(db: Db, liveWorkerMs: number): Promise<QueueStats> {
+  const now = Date.now();
+  const bySteps = {} as Record<StepName, Record<string, number>>;
+  for (const step of STEP_NAMES) bySteps[step] = await countBy(db, 'processing_checklist', STEP_COLUMN[step]);
+  const oldest = (await db('media_files')
+    .whereIn('status', ['pending', 'downloading', 'processing'])
+    .min({ at: 'created_at' })
+    .first()) as { at: number | string | null } | undefined;
+  const queued = (await db('processing_checklist')
+    .where({ state: 'queued' })
+    .select(
+      db.raw('SUM(CASE WHEN claim_token IS NULL AND next_attempt_at <= ? THEN 1 ELSE 0 END) AS due', [now]),
+      db.raw('SUM(CASE WHEN claim_token IS NULL AND next_attempt_at > ? THEN 1 ELSE 0 END) AS waiting', [
+        now,
+      ]),
+      db.raw('SUM(CASE WHEN claim_token IS NOT NULL THEN 1 ELSE 0 END) AS leased'),
+    )
+    .first()) as { due: unknown; waiting: unknown; leased: unknown } | undefined;
+  return {
+    byStatus: await countBy(db, 'media_files', 'status'),
+    bySteps,
+    failuresByClass: await countBy(db, 'processing_checklist', 'last_error_class', { state: 'failed' }),
+    oldestPendingAgeMs: oldest?.at === null || oldest?.at === undefined ? null : now - Number(oldest.at),
+    dueNow: Number(queued?.due ?? 0),
+    waitingForRetry: Number(queued?.waiting ?? 0),
+    leased: Number(queued?.leased ?? 0),
+    liveWorkers: await listLiveWorkers(db, liveWorkerMs),
+  };
+}

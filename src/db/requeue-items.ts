@@ -1,0 +1,95 @@
+/**
+ * Operator re-queueing: put items back to work from a chosen step (that step
+ * and every later one start over). Items a live worker holds are left alone
+ * and reported; deleted items are never re-queued.
+ */
+import type { Db } from './connect.js';
+import { insertEvent, retryOnDbContention } from './fenced-update.js';
+import { findChecklist, findMedia, stepStates } from './records.js';
+import { STEP_COLUMN, STEP_NAMES, attemptsColumn, type StepName } from './steps.js';
+
+export interface RequeueSelection {
+  ids?: readonly number[];
+  /** Only items whose checklist is failed (all of them when no ids are given). */
+  failedOnly?: boolean;
+  /** Only failed items that failed at or after this time. */
+  failedSince?: number;
+  fromStep?: StepName;
+}
+
+export interface RequeueResult {
+  requeued: number[];
+  skipped: Array<{ id: number; reason: string }>;
+}
+
+export async function selectFailedIds(db: Db, selection: RequeueSelection): Promise<number[]> {
+  const query = db('processing_checklist').select('media_id').where({ state: 'failed' }).orderBy('media_id');
+  if (selection.failedSince !== undefined) query.andWhere('failed_at', '>=', selection.failedSince);
+  if (selection.ids) query.whereIn('media_id', selection.ids);
+  const rows = (await query) as Array<{ media_id: number }>;
+  return rows.map((row) => Number(row.media_id));
+}
+
+export async function requeueItems(
+  db: Db,
+  ids: readonly number[],
+  fromStep?: StepName,
+): Promise<RequeueResult> {
+  const result: RequeueResult = { requeued: [], skipped: [] };
+  for (const id of ids) {
+    const reason = await requeueOne(db, id, fromStep);
+    if (reason === undefined) result.requeued.push(id);
+    else result.skipped.push({ id, reason });
+  }
+  return result;
+}
+
+async function requeueOne(db: Db, id: number, fromStep: StepName | undefined): Promise<string | undefined> {
+  const [media, checklist] = await Promise.all([findMedia(db, id), findChecklist(db, id)]);
+  if (!media || !checklist) return 'no such item';
+  if (media.status === 'deleted') return 'deleted items cannot be requeued';
+  const start =
+    fromStep ??
+    (checklist.failed_step as StepName | null) ??
+    stepStates(checklist).find((s) => s.status !== 'completed' && s.status !== 'skipped')?.step ??
+    'retrieve';
+  const reset: Record<string, unknown> = {};
+  for (const step of STEP_NAMES.slice(STEP_NAMES.indexOf(start))) {
+    reset[STEP_COLUMN[step]] = 'pending';
+    reset[attemptsColumn(step)] = 0;
+  }
+  const now = Date.now();
+  return retryOnDbContention(() =>
+    db.transaction(async (trx) => {
+      const matched = await trx('processing_checklist')
+        .where({ media_id: id })
+        .andWhere((q) => {
+          void q.whereNull('claim_token').orWhere('lease_expires_at', '<', now);
+        })
+        .update({
+          ...reset,
+          state: 'queued',
+          next_attempt_at: now,
+          claim_token: null,
+          worker_id: null,
+          lease_expires_at: null,
+          taken_over_from: null,
+          failed_step: null,
+          failed_at: null,
+          updated_at: now,
+        });
+      if (matched === 0) return `being processed by ${checklist.worker_id ?? 'another worker'}`;
+      await trx('media_files')
+        .where({ id })
+        .update({ status: 'pending', completed_at: null, updated_at: now });
+      await insertEvent(
+        trx,
+        id,
+        null,
+        { step: start, event: 'requeued', message: `requeued from step ${start}` },
+        now,
+      );
+      return undefined;
+    }),
+  );
+}

@@ -1,0 +1,36 @@
+/** Reads an image's header with sharp: dimensions (after EXIF orientation), alpha, pixel limit. */
+import sharp, { type Metadata } from 'sharp';
+import { InvalidInputError } from '../errors.js';
+
+export interface ImageProbe {
+  format: string;
+  width: number;
+  height: number;
+  hasAlpha: boolean;
+  pages: number;
+}
+
+export async function probeImage(file: string, maxInputPixels: number): Promise<ImageProbe> {
+  let metadata: Metadata;
+  try {
+    // Header only: the pixel limit is checked below, before anything is decoded.
+    metadata = await sharp(file, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw new InvalidInputError(`not a readable image: ${(error as Error).message}`, { cause: error });
+  }
+  const { width, height } = metadata.autoOrient ?? metadata;
+  if (!width || !height) throw new InvalidInputError('not a readable image: it has no dimensions');
+  if (width * height > maxInputPixels) {
+    const megapixels = ((width * height) / 1e6).toFixed(1);
+    throw new InvalidInputError(
+      `image is ${width}×${height} (${megapixels} megapixels), over the limit MAX_INPUT_PIXELS=${maxInputPixels}`,
+    );
+  }
+  return {
+    format: metadata.format,
+    width,
+    height,
+    hasAlpha: metadata.hasAlpha ?? false,
+    pages: metadata.pages ?? 1,
+  };
+}

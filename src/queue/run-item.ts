@@ -1,0 +1,222 @@
+/**
+ * Runs the steps of one claimed item, in order, each at most once per claim.
+ * Completed and skipped steps are passed over, so a re-run after a crash
+ * resumes where the last one stopped. Every outcome is written under the
+ * claim; a LeaseLostError means someone else owns the item now, and we stop.
+ */
+import { LeaseLostError, RateLimitError, isPermanent, toMediaError, type MediaError } from '../errors.js';
+import type { ClaimedItem } from '../db/claim-items.js';
+import type { Db } from '../db/connect.js';
+import type { ClaimGuard } from '../db/fenced-update.js';
+import {
+  completeItem,
+  completeStep,
+  failItem,
+  releaseClaim,
+  scheduleRetry,
+  startAttempt,
+  updateMediaUnderClaim,
+  type FailureRecord,
+} from '../db/item-transitions.js';
+import { findChecklist, findMedia, stepState, type ChecklistRecord } from '../db/records.js';
+import type { Logger } from '../log.js';
+import type { Step } from '../steps/step.js';
+import { healDelayMs, retryDelayMs } from './backoff.js';
+
+export interface ItemRunnerOptions {
+  db: Db;
+  steps: readonly Step[];
+  workerId: string;
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  healIntervalMs: number;
+  /** How long main API traffic pauses after an AUTH failure. */
+  authPauseMs: number;
+  log: Logger;
+  onStepFinished?: (step: string, outcome: string, seconds: number) => void;
+}
+
+export type ItemOutcome = 'completed' | 'failed' | 'retry' | 'released' | 'lease_lost' | 'missing';
+
+export async function runClaimedItem(
+  options: ItemRunnerOptions,
+  claimed: ClaimedItem,
+  signal: AbortSignal,
+): Promise<ItemOutcome> {
+  const guard: ClaimGuard = {
+    mediaId: claimed.mediaId,
+    claimToken: claimed.claimToken,
+    workerId: options.workerId,
+  };
+  const log = options.log.child({ mediaId: claimed.mediaId });
+  try {
+    return await runSteps(options, guard, claimed, signal, log);
+  } catch (error) {
+    if (error instanceof LeaseLostError) {
+      log.warn({ err: error.message }, 'lease lost: another worker owns this item now; stopped');
+      return 'lease_lost';
+    }
+    throw error;
+  }
+}
+
+async function runSteps(
+  options: ItemRunnerOptions,
+  guard: ClaimGuard,
+  claimed: ClaimedItem,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<ItemOutcome> {
+  let checklist = await findChecklist(options.db, guard.mediaId);
+  if (!checklist) return 'missing';
+  if (claimed.takenOverFrom) {
+    const handled = await recordLostLease(options, guard, checklist, claimed.takenOverFrom, log);
+    if (handled) return handled;
+  }
+  for (const step of options.steps) {
+    const state = stepState(checklist, step.name);
+    if (state.status === 'completed' || state.status === 'skipped') continue;
+    if (signal.aborted) return release(options, guard, 'shutdown before the next step');
+    const attempt = state.attempts + 1;
+    await startAttempt(options.db, guard, step.name, attempt);
+    const outcome = await attemptStep(
+      options,
+      guard,
+      { step, attempt, healCount: checklist.heal_count },
+      signal,
+      log,
+    );
+    if (outcome !== 'completed') return outcome;
+    checklist = (await findChecklist(options.db, guard.mediaId)) ?? checklist;
+  }
+  await completeItem(options.db, guard);
+  log.info('item completed');
+  return 'completed';
+}
+
+async function attemptStep(
+  options: ItemRunnerOptions,
+  guard: ClaimGuard,
+  { step, attempt, healCount }: { step: Step; attempt: number; healCount: number },
+  signal: AbortSignal,
+  log: Logger,
+): Promise<ItemOutcome> {
+  const started = performance.now();
+  const stepLog = log.child({ step: step.name, attempt });
+  try {
+    const media = await findMedia(options.db, guard.mediaId);
+    if (!media) return 'missing';
+    const updateMedia = (fields: Record<string, unknown>) => updateMediaUnderClaim(options.db, guard, fields);
+    const outcome = await step.run({ media, guard, attempt, log: stepLog, signal, updateMedia });
+    await completeStep(options.db, guard, step.name, outcome, attempt);
+    options.onStepFinished?.(step.name, outcome.status, (performance.now() - started) / 1000);
+    stepLog.debug({ outcome: outcome.status, note: outcome.note }, 'step finished');
+    return 'completed';
+  } catch (thrown) {
+    if (thrown instanceof LeaseLostError) throw thrown;
+    const error = toMediaError(thrown);
+    options.onStepFinished?.(step.name, error.errorClass.toLowerCase(), (performance.now() - started) / 1000);
+    return handleStepError(options, guard, { step: step.name, attempt, healCount }, error, signal, stepLog);
+  }
+}
+
+async function handleStepError(
+  options: ItemRunnerOptions,
+  guard: ClaimGuard,
+  at: { step: Step['name']; attempt: number; healCount: number },
+  error: MediaError,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<ItemOutcome> {
+  const now = Date.now();
+  const refund = { step: at.step, attempt: at.attempt };
+  if (signal.aborted && !isPermanent(error.errorClass)) {
+    return release(options, guard, `interrupted by shutdown: ${error.message}`, refund);
+  }
+  if (error instanceof RateLimitError) {
+    log.warn({ retryAfterMs: error.retryAfterMs }, error.message);
+    return release(options, guard, `rate limited: ${error.message}`, refund, now + error.retryAfterMs);
+  }
+  if (error.errorClass === 'AUTH') {
+    return release(
+      options,
+      guard,
+      `main API refused our key: ${error.message}`,
+      refund,
+      now + options.authPauseMs,
+    );
+  }
+  const failure: FailureRecord = {
+    step: at.step,
+    attempt: at.attempt,
+    errorClass: error.errorClass,
+    message: error.message,
+  };
+  if (isPermanent(error.errorClass) || at.attempt >= options.maxAttempts) {
+    const healAt = now + healDelayMs(at.healCount, options.healIntervalMs);
+    await failItem(options.db, guard, failure, healAt);
+    log.error({ errorClass: error.errorClass, err: error.message }, `step ${at.step} failed for good`);
+    return 'failed';
+  }
+  const nextAttemptAt = now + retryDelayMs(at.attempt, options.retryBaseMs, options.retryMaxMs);
+  await scheduleRetry(options.db, guard, failure, nextAttemptAt);
+  log.warn(
+    { errorClass: error.errorClass, err: error.message, nextAttemptAt },
+    `step ${at.step} failed; will retry`,
+  );
+  return 'retry';
+}
+
+/**
+ * The previous owner stopped (crash, kill -9, a stall past its lease) while
+ * running a step. That counts as a failed, transient attempt: back off, or
+ * fail the item (healable) if it has used up its attempts — an input that
+ * crashes workers must not crash-loop the fleet.
+ */
+async function recordLostLease(
+  options: ItemRunnerOptions,
+  guard: ClaimGuard,
+  checklist: ChecklistRecord,
+  previousWorker: string,
+  log: Logger,
+): Promise<ItemOutcome | undefined> {
+  const current = options.steps.find((step) => {
+    const { status } = stepState(checklist, step.name);
+    return status !== 'completed' && status !== 'skipped';
+  });
+  if (!current) return undefined;
+  const { attempts } = stepState(checklist, current.name);
+  if (attempts === 0) return undefined;
+  const message = `worker ${previousWorker} stopped during step ${current.name} (attempt ${attempts}) and its lease expired`;
+  log.warn({ previousWorker, step: current.name, attempts }, 'took over an item from a worker that stopped');
+  const failure: FailureRecord = { step: current.name, attempt: attempts, errorClass: 'TRANSIENT', message };
+  const now = Date.now();
+  if (attempts >= options.maxAttempts) {
+    await failItem(
+      options.db,
+      guard,
+      failure,
+      now + healDelayMs(checklist.heal_count, options.healIntervalMs),
+    );
+    return 'failed';
+  }
+  await scheduleRetry(
+    options.db,
+    guard,
+    failure,
+    now + retryDelayMs(attempts, options.retryBaseMs, options.retryMaxMs),
+  );
+  return 'retry';
+}
+
+async function release(
+  options: ItemRunnerOptions,
+  guard: ClaimGuard,
+  reason: string,
+  refund?: { step: Step['name']; attempt: number },
+  nextAttemptAt = Date.now(),
+): Promise<ItemOutcome> {
+  await releaseClaim(options.db, guard, { nextAttemptAt, reason, ...(refund ? { refund } : {}) });
+  return 'released';
+}

@@ -1,0 +1,190 @@
+/**
+ * The worker loop (pg-boss style): claim up to the free concurrency, run each
+ * claimed item in the background, and sleep when there is nothing to do —
+ * exponentially longer while idle, cut short by wake() or a finished item.
+ * stop() stops claiming, lets in-flight items finish within the grace period,
+ * then aborts and releases what is left.
+ */
+import { claimItems, type ClaimedItem } from '../db/claim-items.js';
+import type { Db } from '../db/connect.js';
+import { healFailedItems } from '../db/heal-items.js';
+import { markWorkerStopped, registerWorker } from '../db/workers.js';
+import { LeaseKeeper, type HeldItem } from './lease-keeper.js';
+import { runClaimedItem, type ItemOutcome, type ItemRunnerOptions } from './run-item.js';
+import { Sleeper } from './sleeper.js';
+import { queueOutlook } from '../db/queue-outlook.js';
+
+export interface WorkerLoopOptions extends ItemRunnerOptions {
+  db: Db;
+  version: string;
+  concurrency: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  idleMaxMs: number;
+  healBatch: number;
+  shutdownGraceMs: number;
+  /** Exit once the queue holds no queued item at all (`run --once`). */
+  once?: boolean;
+  onItemFinished?: (outcome: ItemOutcome) => void;
+  onClaimed?: (count: number) => void;
+}
+
+interface InFlight extends HeldItem {
+  promise: Promise<void>;
+}
+
+export class WorkerLoop {
+  private readonly inFlight = new Map<number, InFlight>();
+  private readonly sleeper = new Sleeper();
+  private readonly leases: LeaseKeeper;
+  private stopping = false;
+  private idleDelayMs: number;
+  private nextHealAt: number;
+
+  constructor(private readonly options: WorkerLoopOptions) {
+    this.idleDelayMs = options.pollIntervalMs;
+    this.nextHealAt = Date.now() + options.healIntervalMs;
+    this.leases = new LeaseKeeper(
+      options.db,
+      options.workerId,
+      options.leaseMs,
+      () => this.inFlight.values(),
+      options.log,
+    );
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Runs until stop() (or, with `once`, until the queue is empty); resolves when every item is settled. */
+  async run(): Promise<void> {
+    const { db, workerId, version, concurrency, log } = this.options;
+    await registerWorker(db, workerId, version, concurrency);
+    this.leases.start();
+    log.info({ workerId, concurrency }, 'worker started');
+    try {
+      while (!this.stopping) {
+        const { claimed, free } = await this.claimFreeSlots();
+        if (claimed > 0) this.idleDelayMs = this.options.pollIntervalMs;
+        // A full batch: there may be more waiting, claim again at once.
+        if (claimed > 0 && claimed === free) continue;
+        if (await this.isDrained()) break;
+        await this.maybeHeal();
+        await this.sleeper.sleep(await this.nextWaitMs(claimed === 0 && this.inFlight.size === 0));
+      }
+      await this.finishInFlight();
+    } finally {
+      await this.leases.stop();
+      await markWorkerStopped(db, workerId).catch((error: Error) =>
+        log.warn({ err: error.message }, 'could not mark worker stopped'),
+      );
+      log.info({ workerId }, 'worker stopped');
+    }
+  }
+
+  /** Cuts the current idle wait short: new work is likely. */
+  wake(): void {
+    this.idleDelayMs = this.options.pollIntervalMs;
+    this.sleeper.wake();
+  }
+
+  /** Stops claiming; run() then resolves once in-flight items are finished or released. */
+  stop(): void {
+    this.stopping = true;
+    this.sleeper.wake();
+  }
+
+  private async claimFreeSlots(): Promise<{ claimed: number; free: number }> {
+    const free = this.options.concurrency - this.inFlight.size;
+    if (free <= 0) return { claimed: 0, free };
+    let claimed: ClaimedItem[] = [];
+    try {
+      claimed = await claimItems(this.options.db, {
+        workerId: this.options.workerId,
+        leaseMs: this.options.leaseMs,
+        limit: free,
+      });
+    } catch (error) {
+      this.options.log.error({ err: (error as Error).message }, 'claim failed; will try again');
+      return { claimed: 0, free };
+    }
+    for (const item of claimed) this.start(item);
+    if (claimed.length > 0) this.options.onClaimed?.(claimed.length);
+    return { claimed: claimed.length, free };
+  }
+
+  private start(item: ClaimedItem): void {
+    const controller = new AbortController();
+    const promise = runClaimedItem(this.options, item, controller.signal)
+      .then((outcome) => this.options.onItemFinished?.(outcome))
+      .catch((error: Error) =>
+        this.options.log.error(
+          { mediaId: item.mediaId, err: error.message },
+          'item could not be settled; its lease will expire and another attempt will follow',
+        ),
+      )
+      .finally(() => {
+        this.inFlight.delete(item.mediaId);
+        this.sleeper.wake();
+      });
+    this.inFlight.set(item.mediaId, {
+      mediaId: item.mediaId,
+      claimToken: item.claimToken,
+      controller,
+      promise,
+    });
+  }
+
+  private async isDrained(): Promise<boolean> {
+    if (!this.options.once || this.inFlight.size > 0) return false;
+    const outlook = await queueOutlook(this.options.db);
+    return outlook.queued === 0;
+  }
+
+  /**
+   * How long to wait: until the next retry falls due, but never past the idle
+   * delay, which doubles while the worker is idle. A finished item wakes us.
+   */
+  private async nextWaitMs(idle: boolean): Promise<number> {
+    if (this.inFlight.size >= this.options.concurrency) return this.options.idleMaxMs;
+    const wait = this.idleDelayMs;
+    if (idle) this.idleDelayMs = Math.min(this.idleDelayMs * 2, this.options.idleMaxMs);
+    const outlook = await queueOutlook(this.options.db).catch(() => undefined);
+    if (outlook?.nextDueAt !== undefined)
+      return Math.min(wait, Math.max(0, outlook.nextDueAt - Date.now()) + 5);
+    return wait;
+  }
+
+  private async maybeHeal(): Promise<void> {
+    if (Date.now() < this.nextHealAt) return;
+    this.nextHealAt = Date.now() + this.options.healIntervalMs;
+    try {
+      const healed = await healFailedItems(this.options.db, {
+        limit: this.options.healBatch,
+        workerId: this.options.workerId,
+      });
+      if (healed.length > 0) {
+        this.options.log.info({ healed }, `heal cycle re-queued ${healed.length} item(s)`);
+        this.wake();
+      }
+    } catch (error) {
+      this.options.log.error({ err: (error as Error).message }, 'heal cycle failed');
+    }
+  }
+
+  private async finishInFlight(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    this.options.log.info({ inFlight: this.inFlight.size }, 'waiting for in-flight items');
+    const settled = Promise.all([...this.inFlight.values()].map((item) => item.promise));
+    const graceOver = new Promise<'timeout'>((resolve) =>
+      setTimeout(resolve, this.options.shutdownGraceMs, 'timeout').unref(),
+    );
+    if ((await Promise.race([settled, graceOver])) === 'timeout') {
+      this.options.log.warn({ inFlight: this.inFlight.size }, 'grace period over: aborting in-flight items');
+      for (const item of this.inFlight.values())
+        item.controller.abort(new Error('shutdown grace period over'));
+      await settled;
+    }
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Step 1, retrieve: copy the original into bulk/YYYY-MM-DD/<id>.<ext>
+ * atomically, with the size cap enforced while streaming, the real type
+ * sniffed from the bytes, a sha256, and the header probed (dimensions, alpha,
+ * pixel limit). The date comes from the item's creation, so a re-run writes
+ * the same path.
+ */
+import type { Readable } from 'node:stream';
+import {
+  EXTENSION,
+  MIME_TYPE,
+  SNIFF_BYTES,
+  sniffImageType,
+  type AcceptedImageType,
+} from '../images/sniff-image-type.js';
+import { probeImage } from '../images/probe-image.js';
+import type { MediaRecord } from '../db/records.js';
+import type { Storage } from '../storage/storage.js';
+import { HashingLimiter, peekStream } from '../storage/stream-guards.js';
+import type { Step, StepContext, StepOutcome } from './step.js';
+
+/** Opens the upload's bytes wherever they are (a local file, the main API). */
+export type SourceOpener = (media: MediaRecord, context: StepContext) => Promise<Readable>;
+
+export interface RetrieveOptions {
+  storage: Storage;
+  maxUploadBytes: number;
+  maxInputPixels: number;
+  openers: Partial<Record<MediaRecord['source'], SourceOpener>>;
+}
+
+export function bulkPath(media: Pick<MediaRecord, 'id' | 'created_at'>, extension: string): string {
+  const day = new Date(media.created_at).toISOString().slice(0, 10);
+  return `bulk/${day}/${media.id}.${extension}`;
+}
+
+export function createRetrieveStep(options: RetrieveOptions): Step {
+  return {
+    name: 'retrieve',
+    async run(context: StepContext): Promise<StepOutcome> {
+      const { media } = context;
+      const open = options.openers[media.source];
+      if (!open) throw new Error(`no way to retrieve uploads from source "${media.source}" in this process`);
+      const source = await open(media, context);
+      const limiter = new HashingLimiter(options.maxUploadBytes);
+      let peeked: Awaited<ReturnType<typeof peekStream>>;
+      let type: AcceptedImageType;
+      try {
+        peeked = await peekStream(source, SNIFF_BYTES);
+        type = sniffImageType(peeked.head);
+      } catch (error) {
+        source.destroy();
+        throw error;
+      }
+      const relativePath = bulkPath(media, EXTENSION[type]);
+      await options.storage.writeAtomic(relativePath, peeked.stream, [limiter]);
+      const probe = await probeImage(options.storage.absolutePath(relativePath), options.maxInputPixels);
+      await context.updateMedia({
+        mime_type: MIME_TYPE[type],
+        file_size: limiter.bytes,
+        sha256: limiter.digest(),
+        width: probe.width,
+        height: probe.height,
+        has_alpha: probe.hasAlpha,
+        bulk_path: relativePath,
+      });
+      return {
+        status: 'completed',
+        note: `${type} ${probe.width}×${probe.height}, ${limiter.bytes} bytes → ${relativePath}`,
+      };
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/** Builds a real WorkerLoop in the test process, with test-sized timings. */
+import type { Db } from '../../src/db/connect.js';
+import { insertMedia } from '../../src/db/insert-media.js';
+import { silentLogger } from '../../src/log.js';
+import { WorkerLoop, type WorkerLoopOptions } from '../../src/queue/worker-loop.js';
+import type { Step } from '../../src/steps/step.js';
+
+export function makeWorker(db: Db, steps: Step[], overrides: Partial<WorkerLoopOptions> = {}): WorkerLoop {
+  return new WorkerLoop({
+    db,
+    steps,
+    workerId: overrides.workerId ?? 'test-worker',
+    version: 'test',
+    concurrency: 2,
+    leaseMs: 5000,
+    pollIntervalMs: 20,
+    idleMaxMs: 200,
+    maxAttempts: 3,
+    retryBaseMs: 40,
+    retryMaxMs: 1000,
+    healIntervalMs: 3_600_000,
+    healBatch: 10,
+    shutdownGraceMs: 5000,
+    authPauseMs: 1000,
+    log: silentLogger(),
+    once: true,
+    ...overrides,
+  });
+}
+
+export async function addItems(db: Db, count: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < count; i++) {
+    ids.push(
+      await insertMedia(db, {
+        source: 'local',
+        sourcePath: `/nonexistent/${i}.jpg`,
+        userId: 1,
+        role: 'product',
+        dataType: 'product',
+      }),
+    );
+  }
+  return ids;
+}
