@@ -1,0 +1,230 @@
+/**
+ * The CLI as an operator uses it: spawned as a real process (the built
+ * bin/media-worker) against a real database, with its output and exit codes
+ * checked.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runCli } from '../helpers/processes.js';
+import { availableDialects, createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+
+const SAMPLES = path.join(ROOT, 'samples/images');
+
+describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
+  let t: TestDatabase;
+  let dir: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    t = await createTestDatabase(dialect);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-cli-'));
+    env = {
+      DATABASE_URL: t.url,
+      STORAGE_DIR: path.join(dir, 'storage'),
+      POLL_INTERVAL_MS: '20',
+      IDLE_MAX_MS: '200',
+      RETRY_BASE_MS: '20',
+    };
+  });
+  afterAll(async () => {
+    await t.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ingests the samples and a non-image, runs once, and reports through stats and show', async () => {
+    const notAnImage = path.join(dir, 'notes.jpg');
+    fs.writeFileSync(notAnImage, 'this is text pretending to be a JPEG\n');
+    const ingest = await runCli(
+      ['ingest', SAMPLES, notAnImage, '--role', 'product', '--user', '7', '--json'],
+      env,
+    );
+    expect(ingest.code, ingest.stderr).toBe(0);
+    const { ids } = JSON.parse(ingest.stdout) as { ids: number[] };
+    expect(ids).toHaveLength(5);
+
+    const run = await runCli(['run', '--once', '--concurrency', '2'], env);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+
+    const stats = await runCli(['stats', '--json'], env);
+    expect(stats.code, stats.stderr).toBe(0);
+    const parsed = JSON.parse(stats.stdout) as {
+      byStatus: Record<string, number>;
+      failuresByClass: Record<string, number>;
+      bySteps: Record<string, Record<string, number>>;
+    };
+    expect(parsed.byStatus).toEqual({ completed: 4, failed: 1 });
+    expect(parsed.failuresByClass).toEqual({ INVALID_INPUT: 1 });
+    expect(parsed.bySteps.retrieve).toEqual({ completed: 4, failed: 1 });
+
+    const show = await runCli(['show', String(ids[0]), '--json'], env);
+    expect(show.code, show.stderr).toBe(0);
+    const detail = JSON.parse(show.stdout) as {
+      media: Record<string, unknown>;
+      steps: Array<{ step: string; status: string; attempts: number }>;
+      events: Array<{ event: string; message: string | null }>;
+    };
+    expect(detail.media).toMatchObject({
+      status: 'completed',
+      user_id: 7,
+      role: 'product',
+      mime_type: 'image/png',
+      width: 451,
+      height: 300,
+    });
+    expect(detail.media.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const bulk = path.join(env.STORAGE_DIR!, detail.media.bulk_path as string);
+    expect(fs.readFileSync(bulk).equals(fs.readFileSync(path.join(SAMPLES, 'cat-chelsea.png')))).toBe(true);
+    expect(detail.steps.find((s) => s.step === 'callback')).toMatchObject({ status: 'skipped', attempts: 1 });
+    expect(detail.events.map((e) => e.event)).toEqual([
+      'registered',
+      'started',
+      'completed',
+      'started',
+      'skipped',
+      'completed',
+    ]);
+    expect(detail.events.find((e) => e.event === 'skipped')!.message).toMatch(/local ingest/);
+
+    const failedShow = await runCli(['show', String(ids[4])], env);
+    expect(failedShow.code).toBe(0);
+    expect(failedShow.stdout).toMatch(/last error \(INVALID_INPUT\): not an image/);
+    expect(failedShow.stdout).toMatch(/retrieve\s+failed\s+1/);
+
+    const human = await runCli(['stats'], env);
+    expect(human.stdout).toMatch(/completed\s+4/);
+    expect(human.stdout).toMatch(/failures by class: INVALID_INPUT 1/);
+  });
+
+  it('requeue and heal act on the right items', async () => {
+    const failedId = Number(
+      ((await t.db('media_files').where({ status: 'failed' }).first('id')) as { id: number }).id,
+    );
+    // heal leaves permanent failures alone.
+    const heal = await runCli(['heal', '--json'], env);
+    expect(heal.code, heal.stderr).toBe(0);
+    expect(JSON.parse(heal.stdout)).toEqual({ healed: [] });
+
+    const requeue = await runCli(['requeue', '--failed', '--since', '1h', '--json'], env);
+    expect(requeue.code, requeue.stderr).toBe(0);
+    expect(JSON.parse(requeue.stdout)).toEqual({ requeued: [failedId], skipped: [] });
+    const show = JSON.parse((await runCli(['show', String(failedId), '--json'], env)).stdout) as {
+      media: { status: string };
+      steps: Array<{ step: string; status: string; attempts: number }>;
+    };
+    expect(show.media.status).toBe('pending');
+    expect(show.steps[0]).toEqual({ step: 'retrieve', status: 'pending', attempts: 0 });
+
+    const completedId = Number(
+      ((await t.db('media_files').where({ status: 'completed' }).first('id')) as { id: number }).id,
+    );
+    const fromCallback = await runCli(['requeue', String(completedId), '--step', 'callback', '--json'], env);
+    expect(JSON.parse(fromCallback.stdout)).toEqual({ requeued: [completedId], skipped: [] });
+    const after = JSON.parse((await runCli(['show', String(completedId), '--json'], env)).stdout) as {
+      steps: Array<{ step: string; status: string }>;
+    };
+    expect(after.steps.map((s) => s.status)).toEqual(['completed', 'pending', 'pending', 'pending']);
+
+    const run = await runCli(['run', '--once'], env);
+    expect(run.code).toBe(0);
+    const stats = JSON.parse((await runCli(['stats', '--json'], env)).stdout) as {
+      byStatus: Record<string, number>;
+    };
+    expect(stats.byStatus).toEqual({ completed: 4, failed: 1 });
+  });
+
+  it('migrate status lists the applied migration', async () => {
+    const status = await runCli(['migrate', 'status', '--json'], env);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toEqual({ applied: ['20261123000000_initial_schema'], pending: [] });
+  });
+});
+
+describe('bad configuration and arguments', () => {
+  const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
+    [
+      'a wrong DATABASE_URL',
+      ['stats'],
+      { DATABASE_URL: 'postgres://x/y' },
+      /DATABASE_URL must start with sqlite: or mysql:\/\//,
+    ],
+    [
+      'a negative CONCURRENCY',
+      ['run', '--once'],
+      { CONCURRENCY: '-2' },
+      /CONCURRENCY must be a positive integer \(got "-2"\)/,
+    ],
+    [
+      'an unknown LOG_LEVEL',
+      ['stats'],
+      { LOG_LEVEL: 'loud' },
+      /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent \(got "loud"\)/,
+    ],
+    [
+      'a MySQL URL without a database',
+      ['stats'],
+      { DATABASE_URL: 'mysql://root@127.0.0.1:3306' },
+      /DATABASE_URL must name one database/,
+    ],
+    [
+      'MAIN_API_URL without a key',
+      ['stats'],
+      { MAIN_API_URL: 'http://127.0.0.1:9' },
+      /MAIN_API_URL and MEDIA_API_KEY must be set together/,
+    ],
+    [
+      'a bad --concurrency flag',
+      ['run', '--concurrency', 'many'],
+      {},
+      /CONCURRENCY must be a positive integer \(got "many"\)/,
+    ],
+    ['a bad media id', ['show', 'abc'], {}, /id must be a positive integer media id \(got "abc"\)/],
+    [
+      'an unknown step',
+      ['requeue', '1', '--step', 'paint'],
+      {},
+      /--step must be one of retrieve, analyse, resize, callback \(got "paint"\)/,
+    ],
+    [
+      'an unknown role',
+      ['ingest', 'samples', '--role', 'banner'],
+      {},
+      /--role must be one of profile, header, logo, site, product, event/,
+    ],
+    [
+      'a missing file',
+      ['ingest', '/nonexistent/file.jpg'],
+      {},
+      /no such file or directory: \/nonexistent\/file.jpg/,
+    ],
+    ['an unknown command', ['paint'], {}, /unknown command 'paint'/],
+    ['an unknown option', ['stats', '--colour'], {}, /unknown option '--colour'/],
+  ];
+  it.each(cases)(
+    '%s: one clear line on stderr, exit code 2, no stack trace',
+    async (_name, args, extraEnv, message) => {
+      const result = await runCli(args, {
+        DATABASE_URL: 'sqlite:/nonexistent-dir-for-tests/x.sqlite',
+        ...extraEnv,
+      });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    },
+  );
+
+  it('several problems are reported together', async () => {
+    const result = await runCli(['stats'], { CONCURRENCY: '0', LOG_LEVEL: 'loud', HTTP_PORT: '70000' });
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/CONCURRENCY.*HTTP_PORT.*LOG_LEVEL|CONCURRENCY.*LOG_LEVEL/);
+    expect(lines[0]).toMatch(/HTTP_PORT must be a port number/);
+  });
+
+  it('--help carries an example and exits 0', async () => {
+    const result = await runCli(['requeue', '--help'], {});
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Examples:\n\s+\$ media-worker requeue/);
+  });
+});

@@ -1,0 +1,69 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { parseDatabaseUrl, redact } from '../../src/db/database-url.js';
+import { UsageError } from '../../src/errors.js';
+
+describe('loadConfig', () => {
+  it('works with no configuration at all (embedded defaults)', () => {
+    const config = loadConfig({});
+    expect(config.database).toMatchObject({
+      client: 'sqlite',
+      filename: path.resolve('var/media-worker.sqlite'),
+    });
+    expect(config).toMatchObject({
+      storageDir: 'var/storage',
+      httpHost: '127.0.0.1',
+      httpPort: 3001,
+      maxAttempts: 3,
+      leaseMs: 120000,
+      logLevel: 'info',
+    });
+    expect(config.publicBaseUrl).toBe('http://127.0.0.1:3001');
+    expect(config.mainApiUrl).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('lets a flag win over the environment', () => {
+    const config = loadConfig({ CONCURRENCY: '8', HTTP_PORT: '4000' }, { concurrency: '3' });
+    expect(config.concurrency).toBe(3);
+    expect(config.publicBaseUrl).toBe('http://127.0.0.1:4000');
+  });
+
+  it('collects every problem into one error naming each variable', () => {
+    expect(() =>
+      loadConfig({ CONCURRENCY: '-1', LOG_LEVEL: 'LOUD', DATABASE_URL: 'redis://x' }),
+    ).toThrowError(
+      new UsageError(
+        'invalid configuration: DATABASE_URL must start with sqlite: or mysql:// (got "redis://x"); CONCURRENCY must be a positive integer (got "-1"); LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "LOUD")',
+      ),
+    );
+  });
+
+  it('refuses numbers with junk, and a lease under a second', () => {
+    expect(() => loadConfig({ MAX_ATTEMPTS: '3x' })).toThrow(
+      /MAX_ATTEMPTS must be a positive integer \(got "3x"\)/,
+    );
+    expect(() => loadConfig({ LEASE_MS: '10' })).toThrow(/LEASE_MS must be an integer ≥ 1000/);
+  });
+});
+
+describe('parseDatabaseUrl', () => {
+  it('parses MySQL URLs, with the default port and decoded credentials', () => {
+    expect(parseDatabaseUrl('mysql://mw:p%40ss@db.internal/media')).toMatchObject({
+      client: 'mysql',
+      host: 'db.internal',
+      port: 3306,
+      user: 'mw',
+      password: 'p@ss',
+      database: 'media',
+    });
+  });
+  it('never shows a password in the redacted form', () => {
+    expect(redact('mysql://mw:secret@db:3306/media')).toBe('mysql://mw:***@db:3306/media');
+    expect(parseDatabaseUrl('mysql://mw:secret@db:3306/media').url).not.toContain('secret');
+  });
+  it('refuses an in-memory SQLite database', () => {
+    expect(() => parseDatabaseUrl('sqlite::memory:')).toThrow(/several processes must share the file/);
+  });
+});
