@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import * as initialSchema from './20261123000000_initial_schema.js';
+import * as mediaDuplicateOf from './20261123010000_media_duplicate_of.js';
 
 export interface Migration {
   readonly name: string;
@@ -11,4 +12,7 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ name: '20261123000000_initial_schema', ...initialSchema }];
+export const MIGRATIONS: readonly Migration[] = [
+  { name: '20261123000000_initial_schema', ...initialSchema },
+  { name: '20261123010000_media_duplicate_of', ...mediaDuplicateOf },
+];

@@ -10,7 +10,9 @@ import { migrateLatest } from './db/migrate.js';
 import { createLocalSourceOpener } from './intake/local-source.js';
 import type { Logger } from './log.js';
 import { WorkerLoop } from './queue/worker-loop.js';
+import { createAnalyseStep } from './steps/analyse.js';
 import { createCallbackStep } from './steps/callback.js';
+import { createResizeStep } from './steps/resize.js';
 import { createRetrieveStep } from './steps/retrieve.js';
 import type { Step } from './steps/step.js';
 import { FileStorage, type Storage } from './storage/storage.js';
@@ -19,7 +21,8 @@ import { VERSION } from './version.js';
 /** How long main API traffic for an item pauses after the main API refused our key. */
 const AUTH_PAUSE_MS = 60_000;
 
-export function buildPipeline(config: Config, storage: Storage): Step[] {
+export function buildPipeline(config: Config, db: Db, storage: Storage): Step[] {
+  const images = { db, storage, maxInputPixels: config.maxInputPixels };
   return [
     createRetrieveStep({
       storage,
@@ -27,8 +30,25 @@ export function buildPipeline(config: Config, storage: Storage): Step[] {
       maxInputPixels: config.maxInputPixels,
       openers: { local: createLocalSourceOpener(config.maxUploadBytes) },
     }),
+    createAnalyseStep(images),
+    createResizeStep(images),
     createCallbackStep({}),
   ];
+}
+
+/**
+ * libvips set-up for a daemon: one thread per core on purpose (the glibc
+ * default is 1), and no operation cache (every image is new; the cache
+ * would only hold memory).
+ */
+export function configureSharp(log: Logger): void {
+  sharp.concurrency(os.availableParallelism());
+  sharp.cache(false);
+  const decodable = Object.entries(sharp.format)
+    .filter(([, format]) => (format as { input: { file: boolean } }).input.file)
+    .map(([name]) => name);
+  // The prebuilt libheif decodes AV1 only: "heif" here means AVIF; HEVC-coded HEIC is refused at intake.
+  log.info({ decodable, heic: false }, 'image formats this sharp build decodes (SVG is refused at intake)');
 }
 
 export interface RunOptions {
@@ -50,8 +70,7 @@ export class App {
   }
 
   async run(options: RunOptions): Promise<void> {
-    // libvips runs one thread per image by default on glibc; use every core on purpose.
-    sharp.concurrency(os.availableParallelism());
+    configureSharp(this.log);
     if (options.migrate) {
       const applied = await migrateLatest(this.db);
       if (applied.length > 0) this.log.info({ applied }, 'migrations applied');
@@ -60,7 +79,7 @@ export class App {
       ...this.config,
       db: this.db,
       version: VERSION,
-      steps: buildPipeline(this.config, this.storage),
+      steps: buildPipeline(this.config, this.db, this.storage),
       authPauseMs: AUTH_PAUSE_MS,
       log: this.log,
       once: options.once,

@@ -49,7 +49,7 @@ async function claimOnMysql(
       const rows = (await trx.raw(
         `SELECT media_id FROM processing_checklist FORCE INDEX (checklist_claim_idx)
           WHERE state = 'queued' AND next_attempt_at <= ?
-          ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED`,
+          ORDER BY next_attempt_at, media_id LIMIT ? FOR UPDATE SKIP LOCKED`,
         [now, options.limit],
       )) as [Array<{ media_id: number | string }>, unknown];
       const ids = rows[0].map((row) => Number(row.media_id));
@@ -76,7 +76,7 @@ async function claimOnSqlite(
       WHERE media_id IN (
         SELECT media_id FROM processing_checklist
          WHERE state = 'queued' AND next_attempt_at <= ?
-         ORDER BY next_attempt_at LIMIT ?)
+         ORDER BY next_attempt_at, media_id LIMIT ?)
       RETURNING media_id, claim_token, taken_over_from`,
     [options.workerId, token, leaseEnd, leaseEnd, now, now, options.limit],
   )) as Array<{ media_id: number; claim_token: string; taken_over_from: string | null }>;

@@ -28,6 +28,8 @@ export interface FencedChanges {
   checklist: Record<string, unknown>;
   media?: Record<string, unknown>;
   event?: ProcessingEvent;
+  /** More writes that must land only while the claim is ours, in the same transaction. */
+  also?: (trx: Db) => Promise<void>;
 }
 
 export async function fencedUpdate(db: Db, guard: ClaimGuard, changes: FencedChanges): Promise<void> {
@@ -47,6 +49,7 @@ export async function fencedUpdate(db: Db, guard: ClaimGuard, changes: FencedCha
           .where({ id: guard.mediaId })
           .update({ ...changes.media, updated_at: now });
       }
+      if (changes.also) await changes.also(trx);
       if (changes.event) await insertEvent(trx, guard.mediaId, guard.workerId, changes.event, now);
     }),
   );

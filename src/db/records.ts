@@ -30,6 +30,7 @@ export interface MediaRecord {
   updated_at: number;
   completed_at: number | null;
   deleted_at: number | null;
+  duplicate_of: number | null;
 }
 
 export interface ChecklistRecord {

@@ -74,6 +74,7 @@ async function runSteps(
     const handled = await recordLostLease(options, guard, checklist, claimed.takenOverFrom, log);
     if (handled) return handled;
   }
+  const scratch = new Map<string, unknown>();
   for (const step of options.steps) {
     const state = stepState(checklist, step.name);
     if (state.status === 'completed' || state.status === 'skipped') continue;
@@ -83,7 +84,7 @@ async function runSteps(
     const outcome = await attemptStep(
       options,
       guard,
-      { step, attempt, healCount: checklist.heal_count },
+      { step, attempt, healCount: checklist.heal_count, scratch },
       signal,
       log,
     );
@@ -98,7 +99,12 @@ async function runSteps(
 async function attemptStep(
   options: ItemRunnerOptions,
   guard: ClaimGuard,
-  { step, attempt, healCount }: { step: Step; attempt: number; healCount: number },
+  {
+    step,
+    attempt,
+    healCount,
+    scratch,
+  }: { step: Step; attempt: number; healCount: number; scratch: Map<string, unknown> },
   signal: AbortSignal,
   log: Logger,
 ): Promise<ItemOutcome> {
@@ -108,7 +114,7 @@ async function attemptStep(
     const media = await findMedia(options.db, guard.mediaId);
     if (!media) return 'missing';
     const updateMedia = (fields: Record<string, unknown>) => updateMediaUnderClaim(options.db, guard, fields);
-    const outcome = await step.run({ media, guard, attempt, log: stepLog, signal, updateMedia });
+    const outcome = await step.run({ media, guard, attempt, log: stepLog, signal, scratch, updateMedia });
     await completeStep(options.db, guard, step.name, outcome, attempt);
     options.onStepFinished?.(step.name, outcome.status, (performance.now() - started) / 1000);
     stepLog.debug({ outcome: outcome.status, note: outcome.note }, 'step finished');

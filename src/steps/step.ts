@@ -11,6 +11,11 @@ export interface StepContext {
   readonly log: Logger;
   /** Aborted on forced shutdown or when the lease is lost: stop at the next safe point. */
   readonly signal: AbortSignal;
+  /**
+   * Scratch space shared by the steps of one run of one item (e.g. the
+   * decoded image, so analyse and resize share one decode); gone afterwards.
+   */
+  readonly scratch: Map<string, unknown>;
   /** Writes fields of the media row, refused if the claim is no longer ours. */
   updateMedia(fields: Record<string, unknown>): Promise<void>;
 }

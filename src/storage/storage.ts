@@ -17,6 +17,12 @@ export interface Storage {
   absolutePath(relativePath: string): string;
   /** Streams `source` (through `transforms`) to a temp file, then renames it into place. Returns bytes written. */
   writeAtomic(relativePath: string, source: Readable | Buffer, transforms?: Transform[]): Promise<number>;
+  /**
+   * Gives `from`'s bytes a second name `to`, atomically: a hard link (the
+   * bytes survive the deletion of either name), or a copy where links are
+   * impossible. False when `from` does not exist.
+   */
+  linkAtomic(from: string, to: string): Promise<boolean>;
   exists(relativePath: string): Promise<boolean>;
   remove(relativePath: string): Promise<void>;
 }
@@ -70,6 +76,31 @@ export class FileStorage implements Storage {
       await fsp.rm(temp, { force: true });
       throw error;
     }
+  }
+
+  async linkAtomic(from: string, to: string): Promise<boolean> {
+    const source = this.absolutePath(from);
+    const target = this.absolutePath(to);
+    if (!(await this.exists(from))) return false;
+    await fsp.mkdir(path.dirname(target), { recursive: true });
+    const temp = this.tempPathFor(target);
+    try {
+      await fsp.link(source, temp);
+    } catch (error) {
+      if (!['EXDEV', 'EPERM', 'EMLINK'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+      await this.writeAtomic(to, fs.createReadStream(source));
+      return true;
+    }
+    await fsp.rename(temp, target);
+    await syncDirectory(path.dirname(target));
+    return true;
+  }
+
+  private tempPathFor(target: string): string {
+    return path.join(
+      path.dirname(target),
+      `${TEMP_PREFIX}${randomBytes(6).toString('hex')}-${path.basename(target)}`,
+    );
   }
 
   async exists(relativePath: string): Promise<boolean> {

@@ -76,13 +76,17 @@ describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
     const bulk = path.join(env.STORAGE_DIR!, detail.media.bulk_path as string);
     expect(fs.readFileSync(bulk).equals(fs.readFileSync(path.join(SAMPLES, 'cat-chelsea.png')))).toBe(true);
     expect(detail.steps.find((s) => s.step === 'callback')).toMatchObject({ status: 'skipped', attempts: 1 });
-    expect(detail.events.map((e) => e.event)).toEqual([
-      'registered',
-      'started',
-      'completed',
-      'started',
-      'skipped',
-      'completed',
+    expect(detail.events.map((e) => `${e.step ?? ''}:${e.event}`)).toEqual([
+      ':registered',
+      'retrieve:started',
+      'retrieve:completed',
+      'analyse:started',
+      'analyse:completed',
+      'resize:started',
+      'resize:completed',
+      'callback:started',
+      'callback:skipped',
+      ':completed',
     ]);
     expect(detail.events.find((e) => e.event === 'skipped')!.message).toMatch(/local ingest/);
 
@@ -123,7 +127,7 @@ describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
     const after = JSON.parse((await runCli(['show', String(completedId), '--json'], env)).stdout) as {
       steps: Array<{ step: string; status: string }>;
     };
-    expect(after.steps.map((s) => s.status)).toEqual(['completed', 'pending', 'pending', 'pending']);
+    expect(after.steps.map((s) => s.status)).toEqual(['completed', 'completed', 'completed', 'pending']);
 
     const run = await runCli(['run', '--once'], env);
     expect(run.code).toBe(0);
@@ -136,7 +140,10 @@ describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
   it('migrate status lists the applied migration', async () => {
     const status = await runCli(['migrate', 'status', '--json'], env);
     expect(status.code, status.stderr).toBe(0);
-    expect(JSON.parse(status.stdout)).toEqual({ applied: ['20261123000000_initial_schema'], pending: [] });
+    expect(JSON.parse(status.stdout)).toEqual({
+      applied: ['20261123000000_initial_schema', '20261123010000_media_duplicate_of'],
+      pending: [],
+    });
   });
 });
 

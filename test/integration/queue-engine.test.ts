@@ -199,7 +199,7 @@ describe.each(availableDialects())('queue engine on %s', (dialect) => {
     await addItems(t.db, 50);
     const [rows] = (await t.db.raw(
       `EXPLAIN SELECT media_id FROM processing_checklist FORCE INDEX (checklist_claim_idx)
-        WHERE state = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 5 FOR UPDATE SKIP LOCKED`,
+        WHERE state = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, media_id LIMIT 5 FOR UPDATE SKIP LOCKED`,
       [Date.now()],
     )) as [Array<{ key: string; Extra: string | null }>];
     expect(rows[0]!.key).toBe('checklist_claim_idx');

@@ -1,0 +1,77 @@
+/** The results of analyse and resize: variant rows, the analysis row, and the duplicate lookup that reuses them. */
+import type { Db } from './connect.js';
+import { fencedUpdate, type ClaimGuard } from './fenced-update.js';
+import type { MediaRecord } from './records.js';
+
+export interface VariantRow {
+  size: string;
+  format: string;
+  bg: string;
+  width: number;
+  height: number;
+  bytes: number;
+  path: string;
+  etag: string;
+}
+
+/** Replaces the item's variant rows (a re-run converges to the same set) and sets its library path. */
+export async function saveVariants(
+  db: Db,
+  guard: ClaimGuard,
+  variants: readonly VariantRow[],
+  media: Record<string, unknown>,
+): Promise<void> {
+  const now = Date.now();
+  await fencedUpdate(db, guard, {
+    checklist: {},
+    media,
+    also: async (trx) => {
+      await trx('media_variants').where({ media_id: guard.mediaId }).delete();
+      if (variants.length > 0)
+        await trx('media_variants').insert(
+          variants.map((v) => ({ ...v, media_id: guard.mediaId, created_at: now })),
+        );
+    },
+  });
+}
+
+export async function listVariants(db: Db, mediaId: number): Promise<VariantRow[]> {
+  const rows = (await db('media_variants')
+    .select('size', 'format', 'bg', 'width', 'height', 'bytes', 'path', 'etag')
+    .where({ media_id: mediaId })) as VariantRow[];
+  return rows.map((row) => ({ ...row, bytes: Number(row.bytes) }));
+}
+
+export type AnalysisRow = Record<string, unknown>;
+
+export async function saveAnalysis(db: Db, guard: ClaimGuard, row: AnalysisRow): Promise<void> {
+  const now = Date.now();
+  await fencedUpdate(db, guard, {
+    checklist: {},
+    also: async (trx) => {
+      await trx('media_ai_analysis').where({ media_id: guard.mediaId }).delete();
+      await trx('media_ai_analysis').insert({
+        ...row,
+        media_id: guard.mediaId,
+        created_at: now,
+        updated_at: now,
+      });
+    },
+  });
+}
+
+export async function findAnalysis(db: Db, mediaId: number): Promise<AnalysisRow | undefined> {
+  return (await db('media_ai_analysis').where({ media_id: mediaId }).first()) as AnalysisRow | undefined;
+}
+
+/** An earlier completed item with the same bytes and role, whose outputs this upload can reuse. */
+export async function findDuplicateSource(db: Db, media: MediaRecord): Promise<MediaRecord | undefined> {
+  if (!media.sha256) return undefined;
+  const row = (await db('media_files')
+    .where({ sha256: media.sha256, role: media.role, status: 'completed' })
+    .whereNot({ id: media.id })
+    .whereNull('deleted_at')
+    .orderBy('id')
+    .first()) as MediaRecord | undefined;
+  return row ? { ...row, id: Number(row.id), user_id: Number(row.user_id) } : undefined;
+}

@@ -1,0 +1,84 @@
+/**
+ * Derives every variant from the decoded intermediate: each size is resized
+ * once (to raw pixels), then encoded to each format from that. Nothing here
+ * reads the original again.
+ */
+import { createHash } from 'node:crypto';
+import sharp from 'sharp';
+import { rawInput, type DecodedImage } from './decode-once.js';
+import {
+  ENCODER_SETTINGS,
+  JPEG_BACKGROUND,
+  SIZES,
+  type Background,
+  type OutputFormat,
+  type SizeName,
+} from './presets.js';
+
+export interface RenderedVariant {
+  size: SizeName;
+  format: OutputFormat;
+  bg: Background;
+  width: number;
+  height: number;
+  data: Buffer;
+  etag: string;
+}
+
+export async function resizeForSize(image: DecodedImage, size: SizeName): Promise<DecodedImage> {
+  const preset = SIZES[size];
+  const position = preset.crop === 'attention' ? sharp.strategy.attention : 'centre';
+  const { data, info } = await rawInput(image)
+    .resize(preset.width, preset.height, { fit: preset.fit, position, withoutEnlargement: true })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { ...image, data, width: info.width, height: info.height };
+}
+
+export async function encode(image: DecodedImage, format: OutputFormat): Promise<Buffer> {
+  let pipeline = rawInput(image);
+  if (format === 'jpeg' && image.channels === 4) pipeline = pipeline.flatten({ background: JPEG_BACKGROUND });
+  switch (format) {
+    case 'avif':
+      return pipeline.avif(ENCODER_SETTINGS.avif).toBuffer();
+    case 'webp':
+      return pipeline
+        .webp({ ...ENCODER_SETTINGS.webp, ...(image.channels === 4 ? { alphaQuality: 100 } : {}) })
+        .toBuffer();
+    case 'jpeg':
+      return pipeline.jpeg(ENCODER_SETTINGS.jpeg).toBuffer();
+    case 'png':
+      return pipeline.png(ENCODER_SETTINGS.png).toBuffer();
+  }
+}
+
+/** A strong validator: the content hash of the bytes served. */
+export function etagOf(data: Buffer): string {
+  return `"${createHash('sha256').update(data).digest('base64url').slice(0, 27)}"`;
+}
+
+export async function renderVariants(
+  image: DecodedImage,
+  sizes: readonly SizeName[],
+  formats: readonly OutputFormat[],
+  bg: Background,
+): Promise<RenderedVariant[]> {
+  const variants: RenderedVariant[] = [];
+  for (const size of sizes) {
+    const resized = await resizeForSize(image, size);
+    const encoded = await Promise.all(formats.map((format) => encode(resized, format)));
+    formats.forEach((format, i) => {
+      const data = encoded[i]!;
+      variants.push({
+        size,
+        format,
+        bg,
+        width: resized.width,
+        height: resized.height,
+        data,
+        etag: etagOf(data),
+      });
+    });
+  }
+  return variants;
+}

@@ -1,0 +1,126 @@
+/**
+ * Step 3, resize: every variant of the item's role from its one decode,
+ * written atomically under library/user_<uid>/<data_type>/img/, recorded in
+ * media_variants. Logos also get bg=removed variants when their background
+ * could be removed. Identical bytes already processed for the same role are
+ * reused (hard links; a copy where links are impossible) instead of redone.
+ */
+import type { Db } from '../db/connect.js';
+import { findDuplicateSource, listVariants, saveVariants, type VariantRow } from '../db/media-outputs.js';
+import {
+  formatsFor,
+  libraryDirectory,
+  sizesFor,
+  variantPath,
+  type OutputFormat,
+  type SizeName,
+} from '../images/presets.js';
+import { renderVariants, type RenderedVariant } from '../images/render-variants.js';
+import { parseRole, type Role } from '../media-roles.js';
+import type { MediaRecord } from '../db/records.js';
+import { decodedItem, logoWithoutBackground, type DecodeOptions } from './decoded-item.js';
+import type { Step, StepContext, StepOutcome } from './step.js';
+
+export interface ResizeOptions extends DecodeOptions {
+  db: Db;
+  /** Told the bytes written per format (metrics). */
+  onVariantWritten?: (format: string, bytes: number) => void;
+}
+
+export function createResizeStep(options: ResizeOptions): Step {
+  return {
+    name: 'resize',
+    async run(context: StepContext): Promise<StepOutcome> {
+      const reused = await reuseDuplicateVariants(options, context);
+      if (reused) return reused;
+      const { media } = context;
+      const role = parseRole(media.role) as Role;
+      const decoded = await decodedItem(context, options);
+      const sizes = sizesFor(role, media.width!, media.height!);
+      const rendered = await renderVariants(
+        decoded,
+        sizes,
+        formatsFor(role, decoded.hasTransparency),
+        'original',
+      );
+      if (role === 'logo') rendered.push(...(await renderLogoWithoutBackground(context, options, sizes)));
+      const rows: VariantRow[] = [];
+      for (const variant of rendered) rows.push(await writeVariant(options, media, variant));
+      await saveVariants(options.db, context.guard, rows, {
+        library_path: libraryDirectory(media),
+        duplicate_of: null,
+      });
+      const bytes = rows.reduce((sum, row) => sum + row.bytes, 0);
+      return { status: 'completed', note: `${rows.length} variants (${sizes.join(', ')}), ${bytes} bytes` };
+    },
+  };
+}
+
+async function renderLogoWithoutBackground(
+  context: StepContext,
+  options: ResizeOptions,
+  sizes: SizeName[],
+): Promise<RenderedVariant[]> {
+  const removal = await logoWithoutBackground(context, options);
+  if (!removal) return [];
+  const decoded = await decodedItem(context, options);
+  const transparent = {
+    data: Buffer.from(removal.rgba.buffer, removal.rgba.byteOffset, removal.rgba.byteLength),
+    width: decoded.width,
+    height: decoded.height,
+    channels: 4 as const,
+    hasTransparency: true,
+  };
+  const formats: OutputFormat[] = ['avif', 'webp', 'png'];
+  return renderVariants(transparent, sizes, formats, 'removed');
+}
+
+async function writeVariant(
+  options: ResizeOptions,
+  media: MediaRecord,
+  variant: RenderedVariant,
+): Promise<VariantRow> {
+  const path = variantPath(media, variant.size, variant.format, variant.bg);
+  const bytes = await options.storage.writeAtomic(path, variant.data);
+  options.onVariantWritten?.(variant.format, bytes);
+  return {
+    size: variant.size,
+    format: variant.format,
+    bg: variant.bg,
+    width: variant.width,
+    height: variant.height,
+    bytes,
+    path,
+    etag: variant.etag,
+  };
+}
+
+async function reuseDuplicateVariants(
+  options: ResizeOptions,
+  context: StepContext,
+): Promise<StepOutcome | undefined> {
+  const source = await findDuplicateSource(options.db, context.media);
+  if (!source) return undefined;
+  const variants = await listVariants(options.db, source.id);
+  if (variants.length === 0) return undefined;
+  const rows: VariantRow[] = [];
+  for (const variant of variants) {
+    const path = variantPath(
+      context.media,
+      variant.size as SizeName,
+      variant.format as OutputFormat,
+      variant.bg as 'original' | 'removed',
+    );
+    const linked = await options.storage.linkAtomic(variant.path, path);
+    if (!linked) return undefined; // the source's files are gone: render afresh
+    rows.push({ ...variant, path });
+  }
+  await saveVariants(options.db, context.guard, rows, {
+    library_path: libraryDirectory(context.media),
+    duplicate_of: source.id,
+  });
+  return {
+    status: 'completed',
+    note: `reused ${rows.length} variants of item ${source.id} (identical bytes)`,
+  };
+}
