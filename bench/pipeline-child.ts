@@ -1,0 +1,122 @@
+/**
+ * One contender of bench/pipeline in its own process (so its peak RSS is its
+ * own): processes every input with up to `concurrency` items at once and
+ * prints one JSON line. Contenders:
+ *   project       the resize step's image work: decodeOnce + renderVariants with the presets
+ *   naive-default sharp per output (decode per output), sharp's default encoder settings
+ *   naive-presets sharp per output, with the project's encoder settings
+ */
+import os from 'node:os';
+import sharp from 'sharp';
+import { decodeOnce } from '../src/images/decode-once.js';
+import {
+  ENCODER_SETTINGS,
+  SIZES,
+  formatsFor,
+  intermediateScale,
+  sizesFor,
+  type OutputFormat,
+  type SizeName,
+} from '../src/images/presets.js';
+import { renderVariants } from '../src/images/render-variants.js';
+import { psnr } from './lib/psnr.js';
+
+const [contender, concurrencyArg, ...files] = process.argv.slice(2);
+const concurrency = Number(concurrencyArg);
+sharp.concurrency(os.availableParallelism());
+sharp.cache(false);
+
+interface Output {
+  size: SizeName;
+  format: OutputFormat;
+  data: Buffer;
+}
+
+const DEFAULTS: Record<OutputFormat, object> = { avif: {}, webp: {}, jpeg: {}, png: {} };
+
+async function naive(file: string, settings: Record<OutputFormat, object>): Promise<Output[]> {
+  const { width, height } = (await sharp(file).metadata()).autoOrient;
+  const outputs: Output[] = [];
+  for (const size of sizesFor('product', width, height)) {
+    const box = SIZES[size];
+    for (const format of formatsFor('product', false)) {
+      const position = box.crop === 'attention' ? sharp.strategy.attention : 'centre';
+      const data = await sharp(file)
+        .autoOrient()
+        .resize(box.width, box.height, { fit: box.fit, position, withoutEnlargement: true })
+        .toFormat(format, settings[format])
+        .toBuffer();
+      outputs.push({ size, format, data });
+    }
+  }
+  return outputs;
+}
+
+async function project(file: string): Promise<Output[]> {
+  const { width, height } = (await sharp(file).metadata()).autoOrient;
+  const sizes = sizesFor('product', width, height);
+  const scale = intermediateScale(sizes, width, height);
+  const decoded = await decodeOnce(
+    file,
+    Math.max(1, Math.round(width * scale)),
+    Math.max(1, Math.round(height * scale)),
+    300_000_000,
+  );
+  return renderVariants(decoded, sizes, formatsFor('product', decoded.hasTransparency), 'original');
+}
+
+const run = (file: string) =>
+  contender === 'project'
+    ? project(file)
+    : naive(
+        file,
+        contender === 'naive-default' ? DEFAULTS : (ENCODER_SETTINGS as Record<OutputFormat, object>),
+      );
+
+async function main(): Promise<void> {
+  const queue = [...files];
+  const results: Array<{ file: string; outputs: Output[] }> = [];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let file = queue.shift(); file; file = queue.shift())
+        results.push({ file, outputs: await run(file) });
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  // Peak RSS of the timed work only: the quality check below decodes references of its own.
+  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  const bytesByFormat: Record<string, number> = {};
+  const psnrByFormat: Record<string, number[]> = {};
+  for (const { file, outputs } of results) {
+    const { data, info } = await sharp(file)
+      .autoOrient()
+      .resize(1200, 1200, { fit: 'inside', withoutEnlargement: true })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    for (const output of outputs) {
+      bytesByFormat[output.format] = (bytesByFormat[output.format] ?? 0) + output.data.length;
+      if (output.size === 'detail')
+        (psnrByFormat[output.format] ??= []).push(
+          await psnr(output.data, { data, width: info.width, height: info.height }),
+        );
+    }
+  }
+  const outputs = results.reduce((n, r) => n + r.outputs.length, 0);
+  const meanPsnr = Object.fromEntries(
+    Object.entries(psnrByFormat).map(([f, v]) => [f, v.reduce((a, b) => a + b, 0) / v.length]),
+  );
+  console.log(
+    JSON.stringify({
+      seconds,
+      images: results.length,
+      outputs,
+      bytesByFormat,
+      psnrByFormat: meanPsnr,
+      maxRssMb,
+    }),
+  );
+}
+
+await main();

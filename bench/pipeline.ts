@@ -1,0 +1,132 @@
+/**
+ * bench/pipeline: the resize step's image work against naive sharp (one
+ * decode per output) at sharp's defaults and at the project's encoder
+ * settings, interleaved, several repetitions, at 1/2/4 concurrent items, on
+ * the sample photos and on 24-megapixel upscaled copies. Each run is a child
+ * process, so peak RSS is per contender.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { BENCH_DIR, markdownTable, median, round, writeResults } from './lib/report.js';
+
+const ROOT = path.dirname(BENCH_DIR);
+const CONTENDERS = ['project', 'naive-default', 'naive-presets'] as const;
+const PHOTOS = ['cat-chelsea.png', 'coffee-cup.png', 'hubble-deep-field.jpg'].map((f) =>
+  path.join(ROOT, 'samples/images', f),
+);
+
+interface ChildResult {
+  seconds: number;
+  images: number;
+  outputs: number;
+  bytesByFormat: Record<string, number>;
+  psnrByFormat: Record<string, number>;
+  maxRssMb: number;
+}
+
+async function make24Megapixel(dir: string): Promise<string[]> {
+  return Promise.all(
+    PHOTOS.map(async (file) => {
+      const out = path.join(dir, `${path.basename(file, path.extname(file))}-24mp.jpg`);
+      const { width = 1, height = 1 } = await sharp(file).metadata();
+      const scale = Math.sqrt(24e6 / (width * height));
+      await sharp(file)
+        .resize(Math.round(width * scale), Math.round(height * scale), { kernel: 'lanczos3' })
+        .jpeg({ quality: 92 })
+        .toFile(out);
+      return out;
+    }),
+  );
+}
+
+function runChild(contender: string, concurrency: number, files: string[]): ChildResult {
+  const stdout = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(BENCH_DIR, 'pipeline-child.ts'), contender, String(concurrency), ...files],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
+  return JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult;
+}
+
+export async function benchPipeline(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-bench-'));
+  const sets = [
+    { name: 'samples', files: PHOTOS, concurrency: [1, 2, 4], repetitions: 3 },
+    { name: '24MP', files: await make24Megapixel(dir), concurrency: [1, 2], repetitions: 2 },
+  ];
+  const rows: Array<Record<string, unknown>> = [];
+  for (const set of sets) {
+    for (const concurrency of set.concurrency) {
+      const runs: Record<string, ChildResult[]> = {};
+      for (let rep = 0; rep < set.repetitions; rep++) {
+        for (const contender of CONTENDERS)
+          (runs[contender] ??= []).push(runChild(contender, concurrency, set.files));
+      }
+      const baseline = median(runs['naive-default']!.map((r) => r.seconds));
+      const baselineBytes = Object.values(runs['naive-default']![0]!.bytesByFormat).reduce(
+        (a, b) => a + b,
+        0,
+      );
+      for (const contender of CONTENDERS) {
+        const results = runs[contender]!;
+        const seconds = results.map((r) => r.seconds);
+        const first = results[0]!;
+        const totalBytes = Object.values(first.bytesByFormat).reduce((a, b) => a + b, 0);
+        rows.push({
+          set: set.name,
+          concurrency,
+          contender,
+          medianSeconds: round(median(seconds)),
+          minSeconds: round(Math.min(...seconds)),
+          imagesPerSecond: round(first.images / median(seconds)),
+          outputsPerSecond: round(first.outputs / median(seconds)),
+          speedupVsNaiveDefault: round(baseline / median(seconds)),
+          bytesByFormat: first.bytesByFormat,
+          totalBytes,
+          bytesVsNaiveDefault: round(totalBytes / baselineBytes, 3),
+          psnrByFormat: Object.fromEntries(Object.entries(first.psnrByFormat).map(([f, v]) => [f, round(v)])),
+          peakRssMb: round(Math.max(...results.map((r) => r.maxRssMb)), 0),
+        });
+      }
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  const table = markdownTable(
+    [
+      'set',
+      'items at once',
+      'contender',
+      'median s',
+      'min s',
+      'images/s',
+      'outputs/s',
+      '× naive-default',
+      'KB avif/webp/jpeg',
+      'bytes vs naive-default',
+      'PSNR dB avif/webp/jpeg (detail)',
+      'peak RSS MB',
+    ],
+    rows.map((r) => {
+      const bytes = r.bytesByFormat as Record<string, number>;
+      const q = r.psnrByFormat as Record<string, number>;
+      return [
+        r.set as string,
+        r.concurrency as number,
+        r.contender as string,
+        r.medianSeconds as number,
+        r.minSeconds as number,
+        r.imagesPerSecond as number,
+        r.outputsPerSecond as number,
+        r.speedupVsNaiveDefault as number,
+        ['avif', 'webp', 'jpeg'].map((f) => Math.round((bytes[f] ?? 0) / 1024)).join(' / '),
+        r.bytesVsNaiveDefault as number,
+        ['avif', 'webp', 'jpeg'].map((f) => q[f] ?? '-').join(' / '),
+        r.peakRssMb as number,
+      ];
+    }),
+  );
+  writeResults('pipeline', rows, `## pipeline (product preset: AVIF, WebP, JPEG per size)\n\n${table}`);
+}

@@ -1,0 +1,16 @@
+/** npm run bench [-- name]: runs one benchmark, or all of them. Results land in bench/results/. */
+import { benchEncoders } from './encoders.js';
+import { benchPipeline } from './pipeline.js';
+
+const BENCHES: Record<string, () => Promise<void>> = { encoders: benchEncoders, pipeline: benchPipeline };
+
+const name = process.argv[2];
+if (name && !BENCHES[name]) {
+  console.error(`unknown benchmark "${name}"; choose one of: ${Object.keys(BENCHES).join(', ')}`);
+  process.exit(2);
+}
+for (const [benchName, bench] of Object.entries(BENCHES)) {
+  if (name && name !== benchName) continue;
+  console.log(`\n# bench ${benchName}\n`);
+  await bench();
+}
