@@ -10,6 +10,11 @@ import { migrateLatest } from './db/migrate.js';
 import { createLocalSourceOpener } from './intake/local-source.js';
 import type { Logger } from './log.js';
 import { WorkerLoop } from './queue/worker-loop.js';
+import { createServer } from './http/server.js';
+import { VariantLookup } from './http/variant-lookup.js';
+import { stopPixelThread } from './images/pixel-thread.js';
+import { Metrics } from './metrics.js';
+import type { FastifyInstance } from 'fastify';
 import { createAnalyseStep } from './steps/analyse.js';
 import { createCallbackStep } from './steps/callback.js';
 import { createResizeStep } from './steps/resize.js';
@@ -21,7 +26,7 @@ import { VERSION } from './version.js';
 /** How long main API traffic for an item pauses after the main API refused our key. */
 const AUTH_PAUSE_MS = 60_000;
 
-export function buildPipeline(config: Config, db: Db, storage: Storage): Step[] {
+export function buildPipeline(config: Config, db: Db, storage: Storage, metrics?: Metrics): Step[] {
   const images = { db, storage, maxInputPixels: config.maxInputPixels };
   return [
     createRetrieveStep({
@@ -31,7 +36,7 @@ export function buildPipeline(config: Config, db: Db, storage: Storage): Step[] 
       openers: { local: createLocalSourceOpener(config.maxUploadBytes) },
     }),
     createAnalyseStep(images),
-    createResizeStep(images),
+    createResizeStep({ ...images, ...(metrics ? { onVariantWritten: metrics.onVariantWritten } : {}) }),
     createCallbackStep({}),
   ];
 }
@@ -54,12 +59,19 @@ export function configureSharp(log: Logger): void {
 export interface RunOptions {
   once: boolean;
   migrate: boolean;
+  serve: boolean;
+  work: boolean;
 }
 
 export class App {
   readonly db: Db;
   readonly storage: Storage;
+  readonly metrics = new Metrics();
+  private readonly lookup: VariantLookup;
   private worker: WorkerLoop | undefined;
+  private server: FastifyInstance | undefined;
+  private stopRequested: () => void = () => undefined;
+  private readonly stopped = new Promise<void>((resolve) => (this.stopRequested = resolve));
 
   constructor(
     readonly config: Config,
@@ -67,31 +79,68 @@ export class App {
   ) {
     this.db = connectDatabase(config.database);
     this.storage = new FileStorage(config.storageDir);
+    this.lookup = new VariantLookup(this.db);
   }
 
+  /** Runs the server and/or the worker until stop() (or, with `once`, until the queue is empty). */
   async run(options: RunOptions): Promise<void> {
     configureSharp(this.log);
     if (options.migrate) {
       const applied = await migrateLatest(this.db);
       if (applied.length > 0) this.log.info({ applied }, 'migrations applied');
     }
-    this.worker = new WorkerLoop({
-      ...this.config,
-      db: this.db,
-      version: VERSION,
-      steps: buildPipeline(this.config, this.db, this.storage),
-      authPauseMs: AUTH_PAUSE_MS,
-      log: this.log,
-      once: options.once,
-    });
-    await this.worker.run();
+    try {
+      if (options.serve) await this.startServer();
+      if (options.work) await this.runWorker(options.once);
+      else await this.stopped;
+    } finally {
+      await this.server?.close();
+    }
   }
 
   stop(): void {
     this.worker?.stop();
+    this.stopRequested();
   }
 
   async close(): Promise<void> {
+    await stopPixelThread();
     await this.db.destroy();
+  }
+
+  private async startServer(): Promise<void> {
+    this.metrics.watchQueue(this.db, this.storage.root);
+    this.server = createServer({
+      db: this.db,
+      storage: this.storage,
+      metrics: this.metrics,
+      lookup: this.lookup,
+      log: this.log,
+      mediaApiKey: this.config.mediaApiKey,
+      diskAlertPercent: this.config.diskAlertPercent,
+      mainApiAuthProblem: () => undefined,
+    });
+    const address = await this.server.listen({ host: this.config.httpHost, port: this.config.httpPort });
+    this.log.info({ address }, 'HTTP server listening');
+  }
+
+  private async runWorker(once: boolean): Promise<void> {
+    this.worker = new WorkerLoop({
+      ...this.config,
+      db: this.db,
+      version: VERSION,
+      steps: buildPipeline(this.config, this.db, this.storage, this.metrics),
+      authPauseMs: AUTH_PAUSE_MS,
+      log: this.log,
+      once,
+      onStepFinished: this.metrics.onStepFinished,
+      onClaimed: this.metrics.onClaimed,
+      onHealed: this.metrics.onHealed,
+      onItemFinished: (outcome, mediaId) => {
+        this.metrics.onItemFinished(outcome);
+        this.lookup.invalidate(mediaId);
+      },
+    });
+    await this.worker.run();
   }
 }

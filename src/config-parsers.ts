@@ -42,3 +42,9 @@ export function logLevel(raw: string): LogLevel {
   }
   return value as LogLevel;
 }
+
+export const percent: Parser<number> = (raw) => {
+  const value = integer(1, 'a percentage 1–100')(raw);
+  if (value > 100) throw new Error(`must be a percentage 1–100 (got "${raw}")`);
+  return value;
+};

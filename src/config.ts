@@ -9,6 +9,7 @@ import { UsageError } from './errors.js';
 import { parseDatabaseUrl, type DatabaseTarget } from './db/database-url.js';
 import {
   LOG_LEVELS,
+  percent,
   httpUrl,
   integer,
   logLevel,
@@ -43,6 +44,7 @@ export interface Config {
   readonly maxUploadBytes: number;
   readonly maxInputPixels: number;
   readonly shutdownGraceMs: number;
+  readonly diskAlertPercent: number;
   readonly logLevel: LogLevel;
 }
 
@@ -198,6 +200,13 @@ export const OPTIONS = [
     default: '30000',
     parse: positiveInt,
     doc: 'time in-flight items get to finish on SIGTERM',
+  }),
+  option({
+    key: 'diskAlertPercent',
+    env: 'DISK_ALERT_PERCENT',
+    default: '80',
+    parse: percent,
+    doc: 'storage disk use (%) at which /readyz fails',
   }),
   option({ key: 'logLevel', env: 'LOG_LEVEL', default: 'info', parse: logLevel, doc: LOG_LEVELS.join('|') }),
 ] as const;

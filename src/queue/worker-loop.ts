@@ -25,8 +25,9 @@ export interface WorkerLoopOptions extends ItemRunnerOptions {
   shutdownGraceMs: number;
   /** Exit once the queue holds no queued item at all (`run --once`). */
   once?: boolean;
-  onItemFinished?: (outcome: ItemOutcome) => void;
+  onItemFinished?: (outcome: ItemOutcome, mediaId: number) => void;
   onClaimed?: (count: number) => void;
+  onHealed?: (count: number) => void;
 }
 
 interface InFlight extends HeldItem {
@@ -117,7 +118,7 @@ export class WorkerLoop {
   private start(item: ClaimedItem): void {
     const controller = new AbortController();
     const promise = runClaimedItem(this.options, item, controller.signal)
-      .then((outcome) => this.options.onItemFinished?.(outcome))
+      .then((outcome) => this.options.onItemFinished?.(outcome, item.mediaId))
       .catch((error: Error) =>
         this.options.log.error(
           { mediaId: item.mediaId, err: error.message },
@@ -165,6 +166,7 @@ export class WorkerLoop {
         workerId: this.options.workerId,
       });
       if (healed.length > 0) {
+        this.options.onHealed?.(healed.length);
         this.options.log.info({ healed }, `heal cycle re-queued ${healed.length} item(s)`);
         this.wake();
       }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runCli } from '../helpers/processes.js';
+import { CLI, ROOT, freePort, runCli, start, waitFor } from '../helpers/processes.js';
 import { availableDialects, createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const SAMPLES = path.join(ROOT, 'samples/images');
@@ -43,7 +43,7 @@ describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
     const { ids } = JSON.parse(ingest.stdout) as { ids: number[] };
     expect(ids).toHaveLength(5);
 
-    const run = await runCli(['run', '--once', '--concurrency', '2'], env);
+    const run = await runCli(['run', '--once', '--no-serve', '--concurrency', '2'], env);
     expect(run.code, run.stderr + run.stdout).toBe(0);
 
     const stats = await runCli(['stats', '--json'], env);
@@ -62,7 +62,7 @@ describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
     const detail = JSON.parse(show.stdout) as {
       media: Record<string, unknown>;
       steps: Array<{ step: string; status: string; attempts: number }>;
-      events: Array<{ event: string; message: string | null }>;
+      events: Array<{ step: string | null; event: string; message: string | null }>;
     };
     expect(detail.media).toMatchObject({
       status: 'completed',
@@ -129,12 +129,43 @@ describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
     };
     expect(after.steps.map((s) => s.status)).toEqual(['completed', 'completed', 'completed', 'pending']);
 
-    const run = await runCli(['run', '--once'], env);
+    const run = await runCli(['run', '--once', '--no-serve'], env);
     expect(run.code).toBe(0);
     const stats = JSON.parse((await runCli(['stats', '--json'], env)).stdout) as {
       byStatus: Record<string, number>;
     };
     expect(stats.byStatus).toEqual({ completed: 4, failed: 1 });
+  });
+
+  it('run serves the processed images and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const { child, finished } = start(
+      process.execPath,
+      [CLI, 'run', '--no-work', '--http-port', String(port)],
+      { ...env, LOG_LEVEL: 'info' },
+    );
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(
+      async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok === true,
+      'the server to listen',
+    );
+    const completedId = Number(
+      ((await t.db('media_files').where({ status: 'completed' }).first('id')) as { id: number }).id,
+    );
+    const served = await fetch(`${base}/serve/${completedId}?size=grid`, {
+      headers: { accept: 'image/avif' },
+    });
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toBe('image/avif');
+    expect(
+      (await (await fetch(`${base}/metrics`)).text()).includes(
+        'media_worker_serve_requests_total{status="200",format="avif"} 1',
+      ),
+    ).toBe(true);
+    child.kill('SIGTERM');
+    const result = await finished;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/"msg":"stopping: no new claims/);
   });
 
   it('migrate status lists the applied migration', async () => {

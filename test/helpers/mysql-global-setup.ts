@@ -6,11 +6,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import mysql from 'mysql2/promise';
+import { freePort } from './processes.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -55,16 +55,6 @@ async function startContainer(): Promise<{ url: string; stop: () => Promise<void
 function which(binary: string): string | undefined {
   const result = spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' });
   return result.status === 0 ? result.stdout.trim() : undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 async function startLocalMariadb(): Promise<{ url: string; stop: () => Promise<void> } | undefined> {

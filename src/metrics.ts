@@ -1,0 +1,141 @@
+/**
+ * Every Prometheus metric of the process, in one place (as imgproxy does).
+ * Counters are moved by hooks the worker and server call; queue and storage
+ * gauges are computed when scraped, from a few indexed queries and statfs.
+ */
+import fsp from 'node:fs/promises';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Db } from './db/connect.js';
+
+const PREFIX = 'media_worker_';
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly stepOutcomes = new Counter({
+    name: `${PREFIX}step_outcomes_total`,
+    help: 'Step attempts by step and outcome (completed, skipped, or the error class).',
+    labelNames: ['step', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly stepDuration = new Histogram({
+    name: `${PREFIX}step_duration_seconds`,
+    help: 'Time a step attempt took.',
+    labelNames: ['step'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  private readonly itemsClaimed = new Counter({
+    name: `${PREFIX}items_claimed_total`,
+    help: 'Items claimed by this process.',
+    registers: [this.registry],
+  });
+  private readonly itemsFinished = new Counter({
+    name: `${PREFIX}items_finished_total`,
+    help: 'Claims of this process by how they ended.',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private readonly healActions = new Counter({
+    name: `${PREFIX}heal_actions_total`,
+    help: 'Failed items re-queued by the heal cycle.',
+    registers: [this.registry],
+  });
+  private readonly writtenBytes = new Counter({
+    name: `${PREFIX}written_bytes_total`,
+    help: 'Bytes of variants written, by format.',
+    labelNames: ['format'],
+    registers: [this.registry],
+  });
+  private readonly serveRequests = new Counter({
+    name: `${PREFIX}serve_requests_total`,
+    help: 'Requests to /serve by HTTP status and format served.',
+    labelNames: ['status', 'format'],
+    registers: [this.registry],
+  });
+  private readonly serveDuration = new Histogram({
+    name: `${PREFIX}serve_duration_seconds`,
+    help: 'Time to answer /serve (until the body starts streaming).',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    // prom-client names three gauges *_total, which Prometheus reserves for counters
+    // (promtool rejects them); its nodejs_active_resources{type} gauge says the same.
+    for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) {
+      this.registry.removeSingleMetric(`${PREFIX}nodejs_${name}`);
+    }
+  }
+
+  /** Gauges computed at scrape time from the database and the storage disk. */
+  watchQueue(db: Db, storageDir: string): void {
+    new Gauge({
+      name: `${PREFIX}queue_items`,
+      help: 'Items by status.',
+      labelNames: ['status'],
+      registers: [this.registry],
+      async collect() {
+        const rows = (await db('media_files').select('status').count({ n: '*' }).groupBy('status')) as Array<{
+          status: string;
+          n: number | string;
+        }>;
+        this.reset();
+        for (const row of rows) this.set({ status: row.status }, Number(row.n));
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}oldest_pending_age_seconds`,
+      help: 'Age of the oldest item not yet completed or failed (0 when none).',
+      registers: [this.registry],
+      async collect() {
+        const row = (await db('media_files')
+          .whereIn('status', ['pending', 'downloading', 'processing'])
+          .min({ at: 'created_at' })
+          .first()) as { at: number | string | null } | undefined;
+        this.set(row?.at ? (Date.now() - Number(row.at)) / 1000 : 0);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}storage_bytes`,
+      help: 'Bytes stored, by area (bulk: originals; library: variants), as recorded in the database.',
+      labelNames: ['area'],
+      registers: [this.registry],
+      async collect() {
+        const bulk = (await db('media_files')
+          .whereNotNull('bulk_path')
+          .whereNull('deleted_at')
+          .sum({ n: 'file_size' })
+          .first()) as { n: number | string | null };
+        const library = (await db('media_variants').sum({ n: 'bytes' }).first()) as {
+          n: number | string | null;
+        };
+        this.set({ area: 'bulk' }, Number(bulk?.n ?? 0));
+        this.set({ area: 'library' }, Number(library?.n ?? 0));
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}disk_free_bytes`,
+      help: 'Free bytes on the storage file system (for unprivileged users).',
+      registers: [this.registry],
+      async collect() {
+        const stats = await fsp.statfs(storageDir).catch(() => undefined);
+        if (stats) this.set(stats.bavail * stats.bsize);
+      },
+    });
+  }
+
+  readonly onStepFinished = (step: string, outcome: string, seconds: number): void => {
+    this.stepOutcomes.inc({ step, outcome });
+    this.stepDuration.observe({ step }, seconds);
+  };
+  readonly onClaimed = (count: number): void => this.itemsClaimed.inc(count);
+  readonly onItemFinished = (outcome: string): void => this.itemsFinished.inc({ outcome });
+  readonly onHealed = (count: number): void => this.healActions.inc(count);
+  readonly onVariantWritten = (format: string, bytes: number): void =>
+    this.writtenBytes.inc({ format }, bytes);
+  readonly onServed = (status: number, format: string, seconds: number): void => {
+    this.serveRequests.inc({ status: String(status), format });
+    this.serveDuration.observe(seconds);
+  };
+}

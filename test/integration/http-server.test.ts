@@ -1,0 +1,271 @@
+/**
+ * The HTTP server on 127.0.0.1 with really processed images: negotiation,
+ * fallbacks, caching headers, errors, metrics (checked by promtool), health,
+ * and the analysis API.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPipeline } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { listVariants } from '../../src/db/media-outputs.js';
+import { createServer } from '../../src/http/server.js';
+import { VariantLookup } from '../../src/http/variant-lookup.js';
+import { ingestFiles } from '../../src/intake/ingest-files.js';
+import { silentLogger } from '../../src/log.js';
+import { Metrics } from '../../src/metrics.js';
+import { FileStorage } from '../../src/storage/storage.js';
+import * as fixtures from '../helpers/image-fixtures.js';
+import { makeWorker } from '../helpers/in-process-worker.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+
+const KEY = 'test-key-0123456789';
+
+describe('HTTP server', () => {
+  let t: TestDatabase;
+  let dir: string;
+  let storage: FileStorage;
+  let server: FastifyInstance;
+  let base: string;
+  const id: Record<string, number> = {};
+
+  beforeAll(async () => {
+    t = await createTestDatabase('sqlite');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-http-'));
+    const config = loadConfig({ DATABASE_URL: t.url, STORAGE_DIR: path.join(dir, 'storage') });
+    storage = new FileStorage(config.storageDir);
+    const logo = fixtures.writeFixture(dir, 'flat-logo.png', await fixtures.flatLogoOnWhite());
+    id.cat = (
+      await ingestFiles(t.db, [fixtures.SAMPLE('cat-chelsea.png')], {
+        userId: 1,
+        role: 'product',
+        isTestData: false,
+      })
+    )[0]!;
+    id.logo = (await ingestFiles(t.db, [logo], { userId: 1, role: 'logo', isTestData: false }))[0]!;
+    id.deleted = (
+      await ingestFiles(t.db, [fixtures.SAMPLE('coffee-cup.png')], {
+        userId: 1,
+        role: 'product',
+        isTestData: false,
+      })
+    )[0]!;
+    await makeWorker(t.db, buildPipeline(config, t.db, storage)).run();
+    await t.db('media_files').where({ id: id.deleted }).update({ status: 'deleted', deleted_at: Date.now() });
+    id.pending = (
+      await ingestFiles(t.db, [fixtures.SAMPLE('coffee-cup.png')], {
+        userId: 1,
+        role: 'product',
+        isTestData: false,
+      })
+    )[0]!;
+    const metrics = new Metrics();
+    metrics.watchQueue(t.db, storage.root);
+    server = createServer({
+      db: t.db,
+      storage,
+      metrics,
+      lookup: new VariantLookup(t.db),
+      log: silentLogger(),
+      mediaApiKey: KEY,
+      diskAlertPercent: 99,
+      mainApiAuthProblem: () => undefined,
+    });
+    base = await server.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => {
+    await server.close();
+    await t.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const get = (url: string, headers: Record<string, string> = {}, method = 'GET') =>
+    fetch(`${base}${url}`, { headers, method });
+  const variantPath = async (mediaId: number, size: string, format: string, bg = 'original') =>
+    (await listVariants(t.db, mediaId)).find((v) => v.size === size && v.format === format && v.bg === bg)!
+      .path;
+
+  it.each([
+    ['an AVIF-capable browser', 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8', 'image/avif'],
+    ['a WebP-only browser', 'image/webp,*/*', 'image/webp'],
+    ['*/* only', '*/*', 'image/jpeg'],
+    ['image/* only', 'image/*', 'image/jpeg'],
+    ['AVIF excluded with q=0', 'image/avif;q=0,image/webp,*/*', 'image/webp'],
+    [
+      'JPEG and WebP excluded, AVIF only through a wildcard',
+      'image/jpeg;q=0,image/webp;q=0,*/*;q=0.5',
+      'image/avif',
+    ],
+  ])('negotiates for %s', async (_name, accept, type) => {
+    const response = await get(`/serve/${id.cat}?size=grid`, { accept });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe(type);
+    expect(response.headers.get('vary')).toBe('Accept');
+  });
+
+  it('serves JPEG with no Accept header, and 406 when nothing is acceptable', async () => {
+    const plain = await fetch(`${base}/serve/${id.cat}`, { headers: { accept: '' } });
+    expect(plain.headers.get('content-type')).toBe('image/jpeg');
+    expect((await get(`/serve/${id.cat}`, { accept: 'image/jpeg;q=0, text/html' })).status).toBe(406);
+  });
+
+  it('lets an explicit format win, without Vary, and says when it does not exist', async () => {
+    const response = await get(`/serve/${id.cat}?format=webp`, { accept: 'image/avif,*/*' });
+    expect(response.headers.get('content-type')).toBe('image/webp');
+    expect(response.headers.get('vary')).toBeNull();
+    const png = await get(`/serve/${id.cat}?format=png`);
+    expect(png.status).toBe(404);
+    expect(await png.json()).toMatchObject({
+      error: 'format_unavailable',
+      message: 'no png variant; available: avif, webp, jpeg',
+    });
+  });
+
+  it('serves PNG when asked and present (logos)', async () => {
+    const response = await get(`/serve/${id.logo}?size=small`, { accept: 'image/png,*/*;q=0.5' });
+    expect(response.headers.get('content-type')).toBe('image/png');
+  });
+
+  it('falls back: no size → thumbnail, a missing size → detail, bg=removed → original when absent', async () => {
+    const bytes = async (url: string) =>
+      Buffer.from(await (await get(url, { accept: 'image/webp' })).arrayBuffer());
+    const file = async (size: string, bg = 'original', mediaId = id.cat!) =>
+      fs.readFileSync(storage.absolutePath(await variantPath(mediaId, size, 'webp', bg)));
+    expect((await bytes(`/serve/${id.cat}`)).equals(await file('thumbnail'))).toBe(true);
+    expect((await bytes(`/serve/${id.cat}?size=zoom`)).equals(await file('detail'))).toBe(true);
+    expect((await bytes(`/serve/${id.cat}?size=header`)).equals(await file('detail'))).toBe(true);
+    expect((await bytes(`/serve/${id.cat}?size=grid&bg=removed`)).equals(await file('grid'))).toBe(true);
+    expect(
+      (await bytes(`/serve/${id.logo}?size=grid&bg=removed`)).equals(await file('grid', 'removed', id.logo)),
+    ).toBe(true);
+  });
+
+  it('sends the file on disk byte for byte, with caching headers, 304 on a matching ETag, and HEAD without a body', async () => {
+    const response = await get(`/serve/${id.cat}?size=detail&format=avif`);
+    const body = Buffer.from(await response.arrayBuffer());
+    const onDisk = fs.readFileSync(storage.absolutePath(await variantPath(id.cat!, 'detail', 'avif')));
+    expect(body.equals(onDisk)).toBe(true);
+    expect(response.headers.get('content-length')).toBe(String(onDisk.length));
+    expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(response.headers.get('last-modified')).toMatch(/GMT$/);
+    const etag = response.headers.get('etag')!;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+    const revalidated = await get(`/serve/${id.cat}?size=detail&format=avif`, {
+      'if-none-match': `"other", ${etag}`,
+    });
+    expect(revalidated.status).toBe(304);
+    expect((await revalidated.arrayBuffer()).byteLength).toBe(0);
+    const head = await get(`/serve/${id.cat}?size=detail&format=avif`, {}, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(onDisk.length));
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+  });
+
+  it.each([
+    ['size=huge', 'size'],
+    ['format=gif', 'format'],
+    ['bg=none', 'bg'],
+  ])('answers 400 naming the parameter for %s', async (query, parameter) => {
+    const response = await get(`/serve/${id.cat}?${query}`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: 'bad_request', parameter });
+  });
+
+  it('answers 400 for a bad id, 404 for unknown or unfinished items, 410 for deleted ones', async () => {
+    expect(await (await get('/serve/abc')).json()).toMatchObject({ parameter: 'mediaId' });
+    expect((await get('/serve/999999')).status).toBe(404);
+    const pending = await get(`/serve/${id.pending}`);
+    expect(pending.status).toBe(404);
+    expect(await pending.json()).toMatchObject({ error: 'not_ready' });
+    expect((await get(`/serve/${id.deleted}`)).status).toBe(410);
+  });
+
+  it('exposes metrics that pass promtool and move with requests', async () => {
+    const count = async () => {
+      const text = await (await get('/metrics')).text();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('media_worker_serve_requests_total{status="200",format="webp"}'));
+      return { text, value: line ? Number(line.split(' ').pop()) : 0 };
+    };
+    const before = await count();
+    await (await get(`/serve/${id.cat}?format=webp`)).arrayBuffer();
+    await (await get(`/serve/${id.cat}?format=webp`)).arrayBuffer();
+    const after = await count();
+    expect(after.value - before.value).toBe(2);
+    expect(after.text).toMatch(/media_worker_queue_items\{status="completed"\} 2/);
+    expect(after.text).toMatch(/media_worker_storage_bytes\{area="library"\} [1-9]/);
+    expect(after.text).toMatch(/media_worker_disk_free_bytes [1-9]/);
+    expect(after.text).toMatch(/media_worker_process_cpu_seconds_total/);
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: after.text, encoding: 'utf8' });
+    if (promtool.error && process.env.CI !== 'true') {
+      console.warn('promtool not installed (apt-get install prometheus): metrics lint not run');
+      return;
+    }
+    expect(promtool.status, promtool.stdout + promtool.stderr).toBe(0);
+  });
+
+  it('is alive and ready, and says which readiness check fails', async () => {
+    expect(await (await get('/healthz')).json()).toEqual({ status: 'ok' });
+    const ready = await get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({
+      status: 'ready',
+      checks: { database: { ok: true }, storage: { ok: true }, disk: { ok: true }, mainApi: { ok: true } },
+    });
+  });
+
+  it('fails readiness naming the disk check when the disk is past the alert threshold', async () => {
+    const strict = createServer({
+      db: t.db,
+      storage,
+      metrics: new Metrics(),
+      lookup: new VariantLookup(t.db),
+      log: silentLogger(),
+      mediaApiKey: KEY,
+      diskAlertPercent: 1,
+      mainApiAuthProblem: () => 'main API answered 401',
+    });
+    const strictBase = await strict.listen({ host: '127.0.0.1', port: 0 });
+    const response = await fetch(`${strictBase}/readyz`);
+    expect(response.status).toBe(503);
+    const body = (await response.json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
+    expect(body.checks.disk).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/% used \(alert at 1%\)/),
+    });
+    expect(body.checks.mainApi).toEqual({ ok: false, detail: 'main API answered 401' });
+    expect(body.checks.database).toEqual({ ok: true });
+    await strict.close();
+  });
+
+  it('guards the analysis API with the key and answers per CONTRACT §6', async () => {
+    expect((await get(`/api/media/analysis/${id.cat}`)).status).toBe(401);
+    expect((await get(`/api/media/analysis/${id.cat}`, { authorization: 'Bearer wrong' })).status).toBe(401);
+    expect((await get(`/api/media/analysis/${id.cat}`, { authorization: `Basic ${KEY}` })).status).toBe(401);
+    const response = await get(`/api/media/analysis/${id.logo}`, { authorization: `Bearer ${KEY}` });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { success: boolean; analysis: Record<string, unknown> };
+    expect(body.success).toBe(true);
+    expect(body.analysis).toMatchObject({
+      quality_score: expect.any(Number),
+      dominant_colors: expect.any(Array),
+      brand_colors: expect.any(Array),
+      mood_keywords: expect.any(Array),
+    });
+    expect(Object.keys(body.analysis)).toEqual(
+      expect.arrayContaining([
+        'style',
+        'medium',
+        'site_context',
+        'detected_objects',
+        'detected_text',
+        'confidence_score',
+      ]),
+    );
+    expect((await get('/api/media/analysis/999999', { authorization: `Bearer ${KEY}` })).status).toBe(404);
+  });
+});
