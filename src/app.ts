@@ -2,12 +2,13 @@
  * Composition root: builds the database, storage, pipeline and worker loop
  * from a Config, and nothing else. Commands call into it; it calls down.
  */
-import os from 'node:os';
-import sharp from 'sharp';
-import type { Config } from './config.js';
+import { isMainApiConfigured, type Config } from './config.js';
+import { MainApiAuthState } from './intake/main-api-auth.js';
+import { MainApiClient } from './intake/main-api-client.js';
+import { MainApiPoller } from './intake/main-api-poller.js';
+import { buildPipeline, configureSharp } from './pipeline.js';
 import { connectDatabase, type Db } from './db/connect.js';
 import { migrateLatest } from './db/migrate.js';
-import { createLocalSourceOpener } from './intake/local-source.js';
 import type { Logger } from './log.js';
 import { WorkerLoop } from './queue/worker-loop.js';
 import { createServer } from './http/server.js';
@@ -15,46 +16,11 @@ import { VariantLookup } from './http/variant-lookup.js';
 import { stopPixelThread } from './images/pixel-thread.js';
 import { Metrics } from './metrics.js';
 import type { FastifyInstance } from 'fastify';
-import { createAnalyseStep } from './steps/analyse.js';
-import { createCallbackStep } from './steps/callback.js';
-import { createResizeStep } from './steps/resize.js';
-import { createRetrieveStep } from './steps/retrieve.js';
-import type { Step } from './steps/step.js';
 import { FileStorage, type Storage } from './storage/storage.js';
 import { VERSION } from './version.js';
 
-/** How long main API traffic for an item pauses after the main API refused our key. */
+/** How long main API traffic pauses after the main API refused our key. */
 const AUTH_PAUSE_MS = 60_000;
-
-export function buildPipeline(config: Config, db: Db, storage: Storage, metrics?: Metrics): Step[] {
-  const images = { db, storage, maxInputPixels: config.maxInputPixels };
-  return [
-    createRetrieveStep({
-      storage,
-      maxUploadBytes: config.maxUploadBytes,
-      maxInputPixels: config.maxInputPixels,
-      openers: { local: createLocalSourceOpener(config.maxUploadBytes) },
-    }),
-    createAnalyseStep(images),
-    createResizeStep({ ...images, ...(metrics ? { onVariantWritten: metrics.onVariantWritten } : {}) }),
-    createCallbackStep({}),
-  ];
-}
-
-/**
- * libvips set-up for a daemon: one thread per core on purpose (the glibc
- * default is 1), and no operation cache (every image is new; the cache
- * would only hold memory).
- */
-export function configureSharp(log: Logger): void {
-  sharp.concurrency(os.availableParallelism());
-  sharp.cache(false);
-  const decodable = Object.entries(sharp.format)
-    .filter(([, format]) => (format as { input: { file: boolean } }).input.file)
-    .map(([name]) => name);
-  // The prebuilt libheif decodes AV1 only: "heif" here means AVIF; HEVC-coded HEIC is refused at intake.
-  log.info({ decodable, heic: false }, 'image formats this sharp build decodes (SVG is refused at intake)');
-}
 
 export interface RunOptions {
   once: boolean;
@@ -68,7 +34,10 @@ export class App {
   readonly storage: Storage;
   readonly metrics = new Metrics();
   private readonly lookup: VariantLookup;
+  private readonly mainApiAuth: MainApiAuthState | undefined;
+  private readonly mainApi: MainApiClient | undefined;
   private worker: WorkerLoop | undefined;
+  private poller: MainApiPoller | undefined;
   private server: FastifyInstance | undefined;
   private stopRequested: () => void = () => undefined;
   private readonly stopped = new Promise<void>((resolve) => (this.stopRequested = resolve));
@@ -80,6 +49,16 @@ export class App {
     this.db = connectDatabase(config.database);
     this.storage = new FileStorage(config.storageDir);
     this.lookup = new VariantLookup(this.db);
+    if (isMainApiConfigured(config)) {
+      this.mainApiAuth = new MainApiAuthState(log, AUTH_PAUSE_MS);
+      this.mainApi = new MainApiClient({
+        baseUrl: config.mainApiUrl!,
+        apiKey: config.mediaApiKey!,
+        timeoutMs: config.mainApiTimeoutMs,
+        maxUploadBytes: config.maxUploadBytes,
+        auth: this.mainApiAuth,
+      });
+    }
   }
 
   /** Runs the server and/or the worker until stop() (or, with `once`, until the queue is empty). */
@@ -100,6 +79,7 @@ export class App {
 
   stop(): void {
     this.worker?.stop();
+    this.poller?.stop();
     this.stopRequested();
   }
 
@@ -118,7 +98,7 @@ export class App {
       log: this.log,
       mediaApiKey: this.config.mediaApiKey,
       diskAlertPercent: this.config.diskAlertPercent,
-      mainApiAuthProblem: () => undefined,
+      mainApiAuthProblem: () => this.mainApiAuth?.currentProblem(),
     });
     const address = await this.server.listen({ host: this.config.httpHost, port: this.config.httpPort });
     this.log.info({ address }, 'HTTP server listening');
@@ -129,7 +109,10 @@ export class App {
       ...this.config,
       db: this.db,
       version: VERSION,
-      steps: buildPipeline(this.config, this.db, this.storage, this.metrics),
+      steps: buildPipeline(this.config, this.db, this.storage, {
+        metrics: this.metrics,
+        ...(this.mainApi ? { mainApi: this.mainApi } : {}),
+      }),
       authPauseMs: AUTH_PAUSE_MS,
       log: this.log,
       once,
@@ -141,6 +124,32 @@ export class App {
         this.lookup.invalidate(mediaId);
       },
     });
-    await this.worker.run();
+    this.poller =
+      this.mainApi &&
+      new MainApiPoller({
+        db: this.db,
+        client: this.mainApi,
+        log: this.log,
+        pollIntervalMs: this.config.pollIntervalMs,
+        idleMaxMs: this.config.idleMaxMs,
+        onNewWork: () => this.worker?.wake(),
+        onPolled: this.metrics.onPolled,
+      });
+    if (once) await this.pollOnceForDrain();
+    const polling = once ? undefined : this.poller?.run();
+    try {
+      await this.worker.run();
+    } finally {
+      this.poller?.stop();
+      await polling;
+    }
+    // Failures found while draining are reported before a one-shot run exits.
+    if (once) await this.pollOnceForDrain();
+  }
+
+  private async pollOnceForDrain(): Promise<void> {
+    await this.poller
+      ?.pollOnce()
+      .catch((error: Error) => this.log.warn({ err: error.message }, 'polling the main API failed'));
   }
 }

@@ -28,6 +28,7 @@ export interface Config {
   readonly storageDir: string;
   readonly mainApiUrl: string | undefined;
   readonly mediaApiKey: string | undefined;
+  readonly mainApiTimeoutMs: number;
   readonly publicBaseUrl: string;
   readonly httpHost: string;
   readonly httpPort: number;
@@ -88,6 +89,13 @@ export const OPTIONS = [
     default: undefined,
     parse: text,
     doc: 'Bearer key shared with the main API',
+  }),
+  option({
+    key: 'mainApiTimeoutMs',
+    env: 'MAIN_API_TIMEOUT_MS',
+    default: '20000',
+    parse: positiveInt,
+    doc: 'main API calls fail (transiently) after this long without data',
   }),
   option({
     key: 'httpHost',

@@ -46,6 +46,22 @@ export class Metrics {
     labelNames: ['format'],
     registers: [this.registry],
   });
+  private readonly intakePolls = new Counter({
+    name: `${PREFIX}intake_polls_total`,
+    help: 'Polls of the main API pending list by outcome.',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private readonly intakeImported = new Counter({
+    name: `${PREFIX}intake_imported_total`,
+    help: 'New uploads imported from the main API.',
+    registers: [this.registry],
+  });
+  private readonly intakeSkipped = new Counter({
+    name: `${PREFIX}intake_skipped_total`,
+    help: 'Malformed pending-list entries skipped (counted at every poll that lists them).',
+    registers: [this.registry],
+  });
   private readonly serveRequests = new Counter({
     name: `${PREFIX}serve_requests_total`,
     help: 'Requests to /serve by HTTP status and format served.',
@@ -134,6 +150,11 @@ export class Metrics {
   readonly onHealed = (count: number): void => this.healActions.inc(count);
   readonly onVariantWritten = (format: string, bytes: number): void =>
     this.writtenBytes.inc({ format }, bytes);
+  readonly onPolled = (outcome: 'ok' | 'error', imported: number, skipped: number): void => {
+    this.intakePolls.inc({ outcome });
+    this.intakeImported.inc(imported);
+    this.intakeSkipped.inc(skipped);
+  };
   readonly onServed = (status: number, format: string, seconds: number): void => {
     this.serveRequests.inc({ status: String(status), format });
     this.serveDuration.observe(seconds);

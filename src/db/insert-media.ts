@@ -8,8 +8,9 @@ export interface NewMedia {
   sourcePath: string;
   mainApiId?: number | null;
   userId: number;
-  role: Role;
-  dataType: DataType;
+  /** 'unknown' when the main API's file name names no known role: retrieve then fails it visibly. */
+  role: Role | 'unknown';
+  dataType: DataType | 'unknown';
   originalName?: string | null;
   declaredMimeType?: string | null;
   isTestData?: boolean;

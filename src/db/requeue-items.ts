@@ -79,9 +79,13 @@ async function requeueOne(db: Db, id: number, fromStep: StepName | undefined): P
           updated_at: now,
         });
       if (matched === 0) return `being processed by ${checklist.worker_id ?? 'another worker'}`;
-      await trx('media_files')
-        .where({ id })
-        .update({ status: 'pending', completed_at: null, updated_at: now });
+      // Only re-sending the callback: the item stays completed and keeps being served.
+      const keepsServing = start === 'callback' && media.status === 'completed';
+      if (!keepsServing) {
+        await trx('media_files')
+          .where({ id })
+          .update({ status: 'pending', completed_at: null, updated_at: now });
+      }
       await insertEvent(
         trx,
         id,

@@ -73,12 +73,10 @@ export function registerServeRoute(app: FastifyInstance, options: ServeRouteOpti
       if (lookup.state === 'deleted')
         return reply.code(410).send({ error: 'gone', message: `media item ${mediaId} was deleted` });
       if (lookup.state === 'not-ready')
-        return reply
-          .code(404)
-          .send({
-            error: 'not_ready',
-            message: `media item ${mediaId} is not processed yet (${lookup.status})`,
-          });
+        return reply.code(404).send({
+          error: 'not_ready',
+          message: `media item ${mediaId} is not processed yet (${lookup.status})`,
+        });
 
       const variant = chooseVariant(
         lookup.variants,

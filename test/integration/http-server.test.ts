@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPipeline } from '../../src/app.js';
+import { buildPipeline } from '../../src/pipeline.js';
 import { loadConfig } from '../../src/config.js';
 import { listVariants } from '../../src/db/media-outputs.js';
 import { createServer } from '../../src/http/server.js';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPipeline } from '../../src/app.js';
+import { buildPipeline } from '../../src/pipeline.js';
 import { loadConfig } from '../../src/config.js';
 import { listVariants, findAnalysis } from '../../src/db/media-outputs.js';
 import { findChecklist, findMedia } from '../../src/db/records.js';

@@ -1,0 +1,79 @@
+/** The ordered steps every item goes through, assembled from their dependencies; and libvips' set-up. */
+import os from 'node:os';
+import sharp from 'sharp';
+import type { Config } from './config.js';
+import type { Db } from './db/connect.js';
+import { createLocalSourceOpener } from './intake/local-source.js';
+import type { MainApiClient } from './intake/main-api-client.js';
+import { createMainApiSourceOpener } from './intake/main-api-source.js';
+import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+import { createAnalyseStep } from './steps/analyse.js';
+import { buildCompleteBody } from './steps/callback-body.js';
+import { createCallbackStep } from './steps/callback.js';
+import { createResizeStep } from './steps/resize.js';
+import { createRetrieveStep } from './steps/retrieve.js';
+import type { Step, StepContext, StepOutcome } from './steps/step.js';
+import type { Storage } from './storage/storage.js';
+
+export interface PipelineExtras {
+  metrics?: Metrics;
+  mainApi?: MainApiClient;
+}
+
+export function buildPipeline(config: Config, db: Db, storage: Storage, extras: PipelineExtras = {}): Step[] {
+  const images = { db, storage, maxInputPixels: config.maxInputPixels };
+  const { mainApi, metrics } = extras;
+  return [
+    createRetrieveStep({
+      storage,
+      maxUploadBytes: config.maxUploadBytes,
+      maxInputPixels: config.maxInputPixels,
+      openers: {
+        local: createLocalSourceOpener(config.maxUploadBytes),
+        ...(mainApi ? { main_api: createMainApiSourceOpener(mainApi) } : {}),
+      },
+    }),
+    createAnalyseStep(images),
+    createResizeStep({ ...images, ...(metrics ? { onVariantWritten: metrics.onVariantWritten } : {}) }),
+    createCallbackStep(
+      mainApi
+        ? { reportToMainApi: (context) => reportComplete(db, mainApi, config.publicBaseUrl, context) }
+        : {},
+    ),
+  ];
+}
+
+async function reportComplete(
+  db: Db,
+  client: MainApiClient,
+  publicBaseUrl: string,
+  context: StepContext,
+): Promise<StepOutcome> {
+  const { media } = context;
+  if (media.main_api_id === null) return { status: 'skipped', note: 'no main API upload id to report' };
+  const body = await buildCompleteBody(db, media, publicBaseUrl);
+  const result = await client.reportComplete(media.main_api_id, media.id, body);
+  return {
+    status: 'completed',
+    note:
+      result === 'already-processed'
+        ? 'the main API answered 409: already processed'
+        : `reported to the main API (ai_enhanced: ${String(body.ai_enhanced)})`,
+  };
+}
+
+/**
+ * libvips set-up for a daemon: one thread per core on purpose (the glibc
+ * default is 1), and no operation cache (every image is new; the cache
+ * would only hold memory).
+ */
+export function configureSharp(log: Logger): void {
+  sharp.concurrency(os.availableParallelism());
+  sharp.cache(false);
+  const decodable = Object.entries(sharp.format)
+    .filter(([, format]) => (format as { input: { file: boolean } }).input.file)
+    .map(([name]) => name);
+  // The prebuilt libheif decodes AV1 only: "heif" here means AVIF; HEVC-coded HEIC is refused at intake.
+  log.info({ decodable, heic: false }, 'image formats this sharp build decodes (SVG is refused at intake)');
+}

@@ -1,0 +1,54 @@
+/** The body of POST /api/media/complete (CONTRACT.md §3), built from what the item really has. */
+import type { Db } from '../db/connect.js';
+import { findAnalysis, listVariants } from '../db/media-outputs.js';
+import { findChecklist, type MediaRecord } from '../db/records.js';
+import { SIZE_NAMES } from '../images/presets.js';
+
+function parsed(value: unknown): unknown {
+  if (typeof value !== 'string') return value ?? undefined;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function buildCompleteBody(
+  db: Db,
+  media: MediaRecord,
+  publicBaseUrl: string,
+): Promise<Record<string, unknown>> {
+  const [variants, analysis, checklist] = await Promise.all([
+    listVariants(db, media.id),
+    findAnalysis(db, media.id),
+    findChecklist(db, media.id),
+  ]);
+  const original = variants.filter((v) => v.bg === 'original');
+  const formats = ['avif', 'webp', 'jpeg', 'png'].filter((f) => original.some((v) => v.format === f));
+  const sizes = SIZE_NAMES.filter((s) => original.some((v) => v.size === s));
+  const aiEnhanced = analysis !== undefined && checklist?.ai_visual_analysis === 'completed';
+  const body: Record<string, unknown> = {
+    media_id: String(media.id),
+    permanent_url: `${publicBaseUrl}/serve/${media.id}`,
+    processing_complete: true,
+    ai_enhanced: aiEnhanced,
+    formats_available: formats,
+    sizes_available: sizes,
+  };
+  if (aiEnhanced) {
+    const ai: Record<string, unknown> = {
+      style: analysis.style_classification ?? undefined,
+      medium: analysis.medium_detected ?? undefined,
+      quality_score: analysis.quality_score ?? undefined,
+      mood_keywords: parsed(analysis.mood_keywords) ?? [],
+      dominant_colors: parsed(analysis.dominant_colors) ?? [],
+    };
+    if (media.role === 'logo') {
+      ai.brand_colors = parsed(analysis.brand_colors) ?? [];
+      ai.background_removed = variants.some((v) => v.bg === 'removed');
+    }
+    if (media.role === 'site') ai.site_context = parsed(analysis.site_context);
+    body.ai_analysis = Object.fromEntries(Object.entries(ai).filter(([, value]) => value !== undefined));
+  }
+  return body;
+}
