@@ -2,7 +2,7 @@
  * Composition root: builds the database, storage, pipeline and worker loop
  * from a Config, and nothing else. Commands call into it; it calls down.
  */
-import { isMainApiConfigured, type Config } from './config.js';
+import { isMainApiConfigured, retentionPolicy, type Config } from './config.js';
 import { MainApiAuthState } from './intake/main-api-auth.js';
 import { MainApiClient } from './intake/main-api-client.js';
 import { MainApiPoller } from './intake/main-api-poller.js';
@@ -134,6 +134,7 @@ export class App {
         idleMaxMs: this.config.idleMaxMs,
         onNewWork: () => this.worker?.wake(),
         onPolled: this.metrics.onPolled,
+        retention: retentionPolicy(this.config),
       });
     if (once) await this.pollOnceForDrain();
     const polling = once ? undefined : this.poller?.run();

@@ -7,6 +7,8 @@
 import os from 'node:os';
 import { UsageError } from './errors.js';
 import { parseDatabaseUrl, type DatabaseTarget } from './db/database-url.js';
+import type { DataType } from './media-roles.js';
+import { parseRetentionDays, type RetentionPolicy } from './retention.js';
 import {
   LOG_LEVELS,
   percent,
@@ -46,6 +48,9 @@ export interface Config {
   readonly maxInputPixels: number;
   readonly shutdownGraceMs: number;
   readonly diskAlertPercent: number;
+  readonly retentionDays: Partial<Record<DataType, number>>;
+  readonly originalsRetentionDays: number;
+  readonly testDataRetentionHours: number;
   readonly logLevel: LogLevel;
 }
 
@@ -216,6 +221,27 @@ export const OPTIONS = [
     parse: percent,
     doc: 'storage disk use (%) at which /readyz fails',
   }),
+  option({
+    key: 'retentionDays',
+    env: 'RETENTION_DAYS',
+    default: '',
+    parse: parseRetentionDays,
+    doc: 'days items live, by data type (e.g. event:730,product:365); unlisted types are kept',
+  }),
+  option({
+    key: 'originalsRetentionDays',
+    env: 'ORIGINALS_RETENTION_DAYS',
+    default: '30',
+    parse: nonNegativeInt,
+    doc: 'days originals stay in bulk/ after completion (0: kept)',
+  }),
+  option({
+    key: 'testDataRetentionHours',
+    env: 'TEST_DATA_RETENTION_HOURS',
+    default: '24',
+    parse: positiveInt,
+    doc: 'hours test data lives',
+  }),
   option({ key: 'logLevel', env: 'LOG_LEVEL', default: 'info', parse: logLevel, doc: LOG_LEVELS.join('|') }),
 ] as const;
 
@@ -263,4 +289,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, unknown
 
 export function isMainApiConfigured(config: Pick<Config, 'mainApiUrl' | 'mediaApiKey'>): boolean {
   return config.mainApiUrl !== undefined && config.mediaApiKey !== undefined;
+}
+
+export function retentionPolicy(config: Config): RetentionPolicy {
+  return {
+    itemDays: config.retentionDays,
+    originalsDays: config.originalsRetentionDays,
+    testDataHours: config.testDataRetentionHours,
+  };
 }

@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
+import { retentionPolicy } from '../config.js';
 import { migrateLatest } from '../db/migrate.js';
+import { dataTypeOf } from '../media-roles.js';
+import { expiresAtFor } from '../retention.js';
 import { findFiles, ingestFiles } from '../intake/ingest-files.js';
 import { parseCountArgument, parseRoleArgument } from './arguments.js';
 import { printJson, withDatabase } from './context.js';
@@ -27,7 +30,7 @@ export function registerIngestCommand(program: Command): void {
         const userId = parseCountArgument(options.user, '--user', 0);
         const role = parseRoleArgument(options.role);
         const files = await findFiles(paths);
-        await withDatabase(command, async ({ db }) => {
+        await withDatabase(command, async ({ db, config }) => {
           await migrateLatest(db);
           const progress = progressReporter('ingest', files.length, options.json === true);
           const ids = await ingestFiles(

@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { OPTIONS, flagName } from '../config.js';
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerCleanupCommand } from './cleanup-command.js';
 import { registerHealCommand } from './heal-command.js';
 import { registerIngestCommand } from './ingest-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
@@ -37,6 +38,7 @@ function buildProgram(): Command {
     registerHealCommand,
     registerStatsCommand,
     registerShowCommand,
+    registerCleanupCommand,
   ]) {
     register(program);
   }

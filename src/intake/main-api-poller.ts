@@ -19,6 +19,7 @@ import { AuthError, RateLimitError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { dataTypeOf } from '../media-roles.js';
 import { Sleeper } from '../queue/sleeper.js';
+import { expiresAtFor, type RetentionPolicy } from '../retention.js';
 import type { MainApiClient } from './main-api-client.js';
 import { parsePendingList, type PendingUpload } from './pending-uploads.js';
 import { parseUploadName } from './temp-path.js';
@@ -29,6 +30,7 @@ export interface PollerOptions {
   log: Logger;
   pollIntervalMs: number;
   idleMaxMs: number;
+  retention: RetentionPolicy;
   /** Called when new work was imported or re-queued. */
   onNewWork: () => void;
   onPolled?: (outcome: 'ok' | 'error', imported: number, skipped: number) => void;
@@ -125,6 +127,7 @@ export class MainApiPoller {
         dataType: name.role ? dataTypeOf(name.role) : 'unknown',
         originalName: upload.originalName ?? null,
         declaredMimeType: upload.mimeType ?? null,
+        expiresAt: expiresAtFor(this.options.retention, name.role ? dataTypeOf(name.role) : 'unknown', false),
       });
       if (id !== undefined) imported++;
     }

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, retentionPolicy } from '../../src/config.js';
 import { findChecklist } from '../../src/db/records.js';
 import { AuthError } from '../../src/errors.js';
 import { MainApiAuthState } from '../../src/intake/main-api-auth.js';
@@ -76,6 +76,7 @@ describe('main API faults', () => {
       pollIntervalMs: 50,
       idleMaxMs: 200,
       onNewWork: () => undefined,
+      retention: retentionPolicy(loadConfig({})),
     });
     await poller.pollOnce();
     await makeWorker(
@@ -161,6 +162,7 @@ describe('main API faults', () => {
       pollIntervalMs: 50,
       idleMaxMs: 200,
       onNewWork: () => undefined,
+      retention: retentionPolicy(loadConfig({})),
     });
     await expect(poller.pollOnce()).rejects.toBeInstanceOf(AuthError);
     expect(auth.currentProblem()).toMatch(/answered 401 to the pending list: check MEDIA_API_KEY/);
@@ -208,6 +210,7 @@ describe('main API faults', () => {
       pollIntervalMs: 50,
       idleMaxMs: 200,
       onNewWork: () => undefined,
+      retention: retentionPolicy(loadConfig({})),
     });
     const firstPoll = await poller.pollOnce();
     expect(firstPoll).toMatchObject({ imported: 1, callbacksResent: 1 });

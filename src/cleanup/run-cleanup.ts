@@ -1,0 +1,208 @@
+/**
+ * `media-worker cleanup`: retention and orphans, in batches, safe beside
+ * running workers (only expired, test or completed items are touched, and
+ * files younger than a grace period are never called orphans: a worker may
+ * have just renamed them into place).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Db } from '../db/connect.js';
+import { requeueItems } from '../db/requeue-items.js';
+import { insertEvent } from '../db/fenced-update.js';
+import { TEMP_PREFIX, type Storage } from '../storage/storage.js';
+import { deleteItem, deleteOriginal, filesOf } from './delete-item.js';
+
+export interface CleanupOptions {
+  expired: boolean;
+  orphans: boolean;
+  testData: boolean;
+  dryRun: boolean;
+  originalsDays: number;
+  now?: number;
+  batchSize?: number;
+  /** Files younger than this are never orphans. */
+  orphanGraceMs?: number;
+  onProgress?: (label: string, done: number) => void;
+}
+
+export interface CleanupReport {
+  dryRun: boolean;
+  expiredItems: number[];
+  testDataItems: number[];
+  expiredOriginals: number[];
+  orphanFiles: string[];
+  vanishedRequeued: number[];
+  vanishedMarkedFailed: number[];
+}
+
+const DAY_MS = 86_400_000;
+
+export async function runCleanup(db: Db, storage: Storage, options: CleanupOptions): Promise<CleanupReport> {
+  const now = options.now ?? Date.now();
+  const report: CleanupReport = {
+    dryRun: options.dryRun,
+    expiredItems: [],
+    testDataItems: [],
+    expiredOriginals: [],
+    orphanFiles: [],
+    vanishedRequeued: [],
+    vanishedMarkedFailed: [],
+  };
+  // A dry run deletes nothing, so an item selected twice (test data and expired) is reported once, as a real run would.
+  const handled = new Set<number>();
+  if (options.testData) {
+    report.testDataItems = await deleteInBatches(db, storage, options, handled, 'test data', (q) =>
+      q.where({ is_test_data: true }),
+    );
+  }
+  if (options.expired) {
+    report.expiredItems = await deleteInBatches(db, storage, options, handled, 'expired', (q) =>
+      q.where('expires_at', '<=', now),
+    );
+    if (options.originalsDays > 0)
+      report.expiredOriginals = await expireOriginals(
+        db,
+        storage,
+        options,
+        now - options.originalsDays * DAY_MS,
+      );
+  }
+  if (options.orphans) {
+    report.orphanFiles = await removeOrphanFiles(db, storage, options, now);
+    Object.assign(report, await repairVanishedFiles(db, storage, options));
+  }
+  return report;
+}
+
+type Filter = (query: ReturnType<Db>) => ReturnType<Db>;
+
+async function deleteInBatches(
+  db: Db,
+  storage: Storage,
+  options: CleanupOptions,
+  handled: Set<number>,
+  label: string,
+  filter: Filter,
+): Promise<number[]> {
+  const done: number[] = [];
+  let afterId = 0;
+  for (;;) {
+    const rows = (await filter(
+      db('media_files').select('id').whereNot({ status: 'deleted' }).andWhere('id', '>', afterId),
+    )
+      .orderBy('id')
+      .limit(options.batchSize ?? 500)) as Array<{ id: number | string }>;
+    if (rows.length === 0) return done;
+    const ids = rows.map((r) => Number(r.id));
+    afterId = ids[ids.length - 1]!;
+    for (const files of await filesOf(
+      db,
+      ids.filter((id) => !handled.has(id)),
+    )) {
+      handled.add(files.id);
+      if (options.dryRun || (await deleteItem(db, storage, files, `cleanup: ${label}`))) done.push(files.id);
+    }
+    options.onProgress?.(label, done.length);
+  }
+}
+
+async function expireOriginals(
+  db: Db,
+  storage: Storage,
+  options: CleanupOptions,
+  completedBefore: number,
+): Promise<number[]> {
+  const rows = (await db('media_files')
+    .select('id', 'bulk_path')
+    .where({ status: 'completed' })
+    .whereNotNull('bulk_path')
+    .andWhere('completed_at', '<', completedBefore)) as Array<{ id: number | string; bulk_path: string }>;
+  const done: number[] = [];
+  for (const row of rows) {
+    if (options.dryRun || (await deleteOriginal(db, storage, Number(row.id), row.bulk_path)))
+      done.push(Number(row.id));
+  }
+  return done;
+}
+
+async function walk(root: string, relative: string): Promise<string[]> {
+  const entries = await fs.readdir(path.join(root, relative), { withFileTypes: true }).catch(() => []);
+  const files: string[] = [];
+  for (const entry of entries) {
+    const child = path.posix.join(relative, entry.name);
+    if (entry.isDirectory()) files.push(...(await walk(root, child)));
+    else if (entry.isFile()) files.push(child);
+  }
+  return files;
+}
+
+/** Files under bulk/ and library/ that no row points at (and left-over temp files), older than the grace period. */
+async function removeOrphanFiles(
+  db: Db,
+  storage: Storage,
+  options: CleanupOptions,
+  now: number,
+): Promise<string[]> {
+  const known = new Set<string>([
+    ...((await db('media_files').whereNotNull('bulk_path').pluck('bulk_path')) as string[]),
+    ...((await db('media_variants').pluck('path')) as string[]),
+  ]);
+  const graceMs = options.orphanGraceMs ?? 3_600_000;
+  const orphans: string[] = [];
+  for (const file of [...(await walk(storage.root, 'bulk')), ...(await walk(storage.root, 'library'))]) {
+    if (known.has(file) && !path.basename(file).startsWith(TEMP_PREFIX)) continue;
+    const stat = await fs.stat(storage.absolutePath(file)).catch(() => undefined);
+    if (!stat || now - stat.mtimeMs < graceMs) continue;
+    if (!options.dryRun) await storage.remove(file);
+    orphans.push(file);
+    options.onProgress?.('orphan files', orphans.length);
+  }
+  return orphans;
+}
+
+/** Completed items whose variant files vanished: re-made from the original when it is there, else marked failed. */
+async function repairVanishedFiles(
+  db: Db,
+  storage: Storage,
+  options: CleanupOptions,
+): Promise<Pick<CleanupReport, 'vanishedRequeued' | 'vanishedMarkedFailed'>> {
+  const result = { vanishedRequeued: [] as number[], vanishedMarkedFailed: [] as number[] };
+  const ids = (
+    (await db('media_files').where({ status: 'completed' }).pluck('id')) as Array<number | string>
+  ).map(Number);
+  for (let i = 0; i < ids.length; i += options.batchSize ?? 500) {
+    for (const files of await filesOf(db, ids.slice(i, i + (options.batchSize ?? 500)))) {
+      const missing = await asyncFilter(files.variantPaths, async (p) => !(await storage.exists(p)));
+      if (missing.length === 0) continue;
+      const original = files.bulkPath !== null && (await storage.exists(files.bulkPath));
+      (original ? result.vanishedRequeued : result.vanishedMarkedFailed).push(files.id);
+      if (options.dryRun) continue;
+      if (original) await requeueItems(db, [files.id], 'resize');
+      else await markFilesVanished(db, files.id, missing.length);
+    }
+    options.onProgress?.('vanished files', i);
+  }
+  return result;
+}
+
+async function asyncFilter<T>(items: T[], predicate: (item: T) => Promise<boolean>): Promise<T[]> {
+  const keep = await Promise.all(items.map(predicate));
+  return items.filter((_, i) => keep[i]);
+}
+
+async function markFilesVanished(db: Db, id: number, missing: number): Promise<void> {
+  const now = Date.now();
+  const message = `${missing} variant file(s) vanished from storage and the original is gone too: cannot be re-made`;
+  await db.transaction(async (trx) => {
+    await trx('media_files').where({ id }).update({ status: 'failed', updated_at: now });
+    await trx('processing_checklist').where({ media_id: id }).update({
+      state: 'failed',
+      failed_step: 'resize',
+      failed_at: now,
+      last_error: message,
+      last_error_class: 'GONE',
+      updated_at: now,
+    });
+    await insertEvent(trx, id, null, { step: 'resize', event: 'failed', errorClass: 'GONE', message }, now);
+  });
+}
