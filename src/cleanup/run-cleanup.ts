@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
 import { requeueItems } from '../db/requeue-items.js';
 import { insertEvent } from '../db/fenced-update.js';
@@ -74,7 +75,7 @@ export async function runCleanup(db: Db, storage: Storage, options: CleanupOptio
   return report;
 }
 
-type Filter = (query: ReturnType<Db>) => ReturnType<Db>;
+type Filter = (query: Knex.QueryBuilder) => Knex.QueryBuilder;
 
 async function deleteInBatches(
   db: Db,
@@ -87,9 +88,11 @@ async function deleteInBatches(
   const done: number[] = [];
   let afterId = 0;
   for (;;) {
-    const rows = (await filter(
-      db('media_files').select('id').whereNot({ status: 'deleted' }).andWhere('id', '>', afterId),
-    )
+    const selection: Knex.QueryBuilder = db('media_files')
+      .select('id')
+      .whereNot({ status: 'deleted' })
+      .andWhere('id', '>', afterId);
+    const rows = (await filter(selection)
       .orderBy('id')
       .limit(options.batchSize ?? 500)) as Array<{ id: number | string }>;
     if (rows.length === 0) return done;

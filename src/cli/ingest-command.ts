@@ -33,12 +33,9 @@ export function registerIngestCommand(program: Command): void {
         await withDatabase(command, async ({ db, config }) => {
           await migrateLatest(db);
           const progress = progressReporter('ingest', files.length, options.json === true);
-          const ids = await ingestFiles(
-            db,
-            files,
-            { userId, role, isTestData: options.testData === true },
-            progress.update,
-          );
+          const isTestData = options.testData === true;
+          const expiresAt = expiresAtFor(retentionPolicy(config), dataTypeOf(role), isTestData);
+          const ids = await ingestFiles(db, files, { userId, role, isTestData, expiresAt }, progress.update);
           progress.done();
           if (options.json) printJson({ ids, files });
           else

@@ -20,6 +20,7 @@ import { Metrics } from '../../src/metrics.js';
 import { FileStorage } from '../../src/storage/storage.js';
 import * as fixtures from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
+import { waitFor } from '../helpers/processes.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const KEY = 'test-key-0123456789';
@@ -194,7 +195,9 @@ describe('HTTP server', () => {
     const before = await count();
     await (await get(`/serve/${id.cat}?format=webp`)).arrayBuffer();
     await (await get(`/serve/${id.cat}?format=webp`)).arrayBuffer();
-    const after = await count();
+    // The counter moves on the server's 'finish' event, which may come just after the client has the body.
+    let after = await count();
+    await waitFor(async () => (after = await count()).value - before.value >= 2, 'the serve counter to move');
     expect(after.value - before.value).toBe(2);
     expect(after.text).toMatch(/media_worker_queue_items\{status="completed"\} 2/);
     expect(after.text).toMatch(/media_worker_storage_bytes\{area="library"\} [1-9]/);

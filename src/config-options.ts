@@ -1,0 +1,243 @@
+/**
+ * The option table: every setting's environment variable, default, parser
+ * and documentation. CLI flags are the same words in kebab-case.
+ */
+import os from 'node:os';
+import type { DatabaseTarget } from './db/database-url.js';
+import type { DataType } from './media-roles.js';
+import {
+  LOG_LEVELS,
+  httpUrl,
+  integer,
+  logLevel,
+  nonNegativeInt,
+  percent,
+  port,
+  positiveInt,
+  text,
+  type LogLevel,
+  type Parser,
+} from './config-parsers.js';
+import { parseDatabaseUrl } from './db/database-url.js';
+import { parseRetentionDays } from './retention.js';
+
+/** The validated, frozen settings every part of the daemon is handed a slice of. */
+export interface Config {
+  readonly database: DatabaseTarget;
+  readonly storageDir: string;
+  readonly mainApiUrl: string | undefined;
+  readonly mediaApiKey: string | undefined;
+  readonly mainApiTimeoutMs: number;
+  readonly publicBaseUrl: string;
+  readonly httpHost: string;
+  readonly httpPort: number;
+  readonly workerId: string;
+  readonly concurrency: number;
+  readonly pollIntervalMs: number;
+  readonly idleMaxMs: number;
+  readonly leaseMs: number;
+  readonly maxAttempts: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  readonly healIntervalMs: number;
+  readonly healBatch: number;
+  readonly maxUploadBytes: number;
+  readonly maxInputPixels: number;
+  readonly shutdownGraceMs: number;
+  readonly diskAlertPercent: number;
+  readonly retentionDays: Partial<Record<DataType, number>>;
+  readonly originalsRetentionDays: number;
+  readonly testDataRetentionHours: number;
+  readonly logLevel: LogLevel;
+}
+
+export interface Option<K extends keyof Config> {
+  key: K;
+  env: string;
+  doc: string;
+  default: string | ((partial: Partial<Config>) => string) | undefined;
+  parse: Parser<Config[K]>;
+}
+
+function option<K extends keyof Config>(spec: Option<K>): Option<K> {
+  return spec;
+}
+
+export const OPTIONS = [
+  option({
+    key: 'database',
+    env: 'DATABASE_URL',
+    default: 'sqlite:var/media-worker.sqlite',
+    parse: parseDatabaseUrl,
+    doc: 'sqlite:<file> or mysql://user:pass@host:3306/db',
+  }),
+  option({
+    key: 'storageDir',
+    env: 'STORAGE_DIR',
+    default: 'var/storage',
+    parse: text,
+    doc: 'directory holding bulk/ and library/',
+  }),
+  option({
+    key: 'mainApiUrl',
+    env: 'MAIN_API_URL',
+    default: undefined,
+    parse: httpUrl,
+    doc: 'main API base URL (with MEDIA_API_KEY: intake and callbacks on)',
+  }),
+  option({
+    key: 'mediaApiKey',
+    env: 'MEDIA_API_KEY',
+    default: undefined,
+    parse: text,
+    doc: 'Bearer key shared with the main API',
+  }),
+  option({
+    key: 'mainApiTimeoutMs',
+    env: 'MAIN_API_TIMEOUT_MS',
+    default: '20000',
+    parse: positiveInt,
+    doc: 'main API calls fail (transiently) after this long without data',
+  }),
+  option({
+    key: 'httpHost',
+    env: 'HTTP_HOST',
+    default: '127.0.0.1',
+    parse: text,
+    doc: 'address the HTTP server listens on',
+  }),
+  option({
+    key: 'httpPort',
+    env: 'HTTP_PORT',
+    default: '3001',
+    parse: port,
+    doc: 'port the HTTP server listens on',
+  }),
+  option({
+    key: 'publicBaseUrl',
+    env: 'PUBLIC_BASE_URL',
+    default: (c) => `http://${c.httpHost ?? '127.0.0.1'}:${c.httpPort ?? 3001}`,
+    parse: httpUrl,
+    doc: 'base of permanent_url',
+  }),
+  option({
+    key: 'workerId',
+    env: 'WORKER_ID',
+    default: () => `${os.hostname()}-${process.pid}`,
+    parse: text,
+    doc: 'name of this process in stats and on claimed rows',
+  }),
+  option({
+    key: 'concurrency',
+    env: 'CONCURRENCY',
+    default: () => String(os.availableParallelism()),
+    parse: positiveInt,
+    doc: 'items processed at once by this process',
+  }),
+  option({
+    key: 'pollIntervalMs',
+    env: 'POLL_INTERVAL_MS',
+    default: '2000',
+    parse: positiveInt,
+    doc: 'first idle poll delay',
+  }),
+  option({
+    key: 'idleMaxMs',
+    env: 'IDLE_MAX_MS',
+    default: '600000',
+    parse: positiveInt,
+    doc: 'longest idle poll delay',
+  }),
+  option({
+    key: 'leaseMs',
+    env: 'LEASE_MS',
+    default: '120000',
+    parse: integer(1000, 'an integer ≥ 1000'),
+    doc: 'claim lease; expired claims are taken over',
+  }),
+  option({
+    key: 'maxAttempts',
+    env: 'MAX_ATTEMPTS',
+    default: '3',
+    parse: positiveInt,
+    doc: 'attempts per step before it is failed',
+  }),
+  option({
+    key: 'retryBaseMs',
+    env: 'RETRY_BASE_MS',
+    default: '1000',
+    parse: positiveInt,
+    doc: 'first retry delay (doubles each attempt, jittered)',
+  }),
+  option({
+    key: 'retryMaxMs',
+    env: 'RETRY_MAX_MS',
+    default: '900000',
+    parse: positiveInt,
+    doc: 'longest retry delay',
+  }),
+  option({
+    key: 'healIntervalMs',
+    env: 'HEAL_INTERVAL_MS',
+    default: '900000',
+    parse: positiveInt,
+    doc: 'how often failed items are considered for healing',
+  }),
+  option({
+    key: 'healBatch',
+    env: 'HEAL_BATCH',
+    default: '10',
+    parse: nonNegativeInt,
+    doc: 'most failed items re-queued per heal cycle',
+  }),
+  option({
+    key: 'maxUploadBytes',
+    env: 'MAX_UPLOAD_BYTES',
+    default: '5242880',
+    parse: positiveInt,
+    doc: 'largest accepted upload',
+  }),
+  option({
+    key: 'maxInputPixels',
+    env: 'MAX_INPUT_PIXELS',
+    default: '100000000',
+    parse: positiveInt,
+    doc: 'largest accepted width × height',
+  }),
+  option({
+    key: 'shutdownGraceMs',
+    env: 'SHUTDOWN_GRACE_MS',
+    default: '30000',
+    parse: positiveInt,
+    doc: 'time in-flight items get to finish on SIGTERM',
+  }),
+  option({
+    key: 'diskAlertPercent',
+    env: 'DISK_ALERT_PERCENT',
+    default: '80',
+    parse: percent,
+    doc: 'storage disk use (%) at which /readyz fails',
+  }),
+  option({
+    key: 'retentionDays',
+    env: 'RETENTION_DAYS',
+    default: '',
+    parse: parseRetentionDays,
+    doc: 'days items live, by data type (e.g. event:730,product:365); unlisted types are kept',
+  }),
+  option({
+    key: 'originalsRetentionDays',
+    env: 'ORIGINALS_RETENTION_DAYS',
+    default: '30',
+    parse: nonNegativeInt,
+    doc: 'days originals stay in bulk/ after completion (0: kept)',
+  }),
+  option({
+    key: 'testDataRetentionHours',
+    env: 'TEST_DATA_RETENTION_HOURS',
+    default: '24',
+    parse: positiveInt,
+    doc: 'hours test data lives',
+  }),
+  option({ key: 'logLevel', env: 'LOG_LEVEL', default: 'info', parse: logLevel, doc: LOG_LEVELS.join('|') }),
+] as const;
