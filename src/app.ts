@@ -16,6 +16,7 @@ import { VariantLookup } from './http/variant-lookup.js';
 import { stopPixelThread } from './images/pixel-thread.js';
 import { Metrics } from './metrics.js';
 import type { FastifyInstance } from 'fastify';
+import { diskUsage } from './storage/disk-usage.js';
 import { FileStorage, type Storage } from './storage/storage.js';
 import { VERSION } from './version.js';
 
@@ -68,12 +69,30 @@ export class App {
       const applied = await migrateLatest(this.db);
       if (applied.length > 0) this.log.info({ applied }, 'migrations applied');
     }
+    const diskWatch = setInterval(() => void this.warnIfDiskFull(), 60_000).unref();
     try {
+      await this.warnIfDiskFull();
       if (options.serve) await this.startServer();
       if (options.work) await this.runWorker(options.once);
       else await this.stopped;
     } finally {
+      clearInterval(diskWatch);
       await this.server?.close();
+    }
+  }
+
+  /** The storage disk passing DISK_ALERT_PERCENT is logged (and fails /readyz) before it becomes ENOSPC. */
+  private async warnIfDiskFull(): Promise<void> {
+    const usage = await diskUsage(this.storage.root).catch(() => undefined);
+    if (usage && usage.usedPercent >= this.config.diskAlertPercent) {
+      this.log.warn(
+        {
+          usedPercent: usage.usedPercent,
+          freeBytes: usage.freeBytes,
+          alertPercent: this.config.diskAlertPercent,
+        },
+        'storage disk above DISK_ALERT_PERCENT',
+      );
     }
   }
 

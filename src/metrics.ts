@@ -3,9 +3,10 @@
  * Counters are moved by hooks the worker and server call; queue and storage
  * gauges are computed when scraped, from a few indexed queries and statfs.
  */
-import fsp from 'node:fs/promises';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from './db/connect.js';
+import { storageStats } from './db/storage-stats.js';
+import { diskUsage } from './storage/disk-usage.js';
 
 const PREFIX = 'media_worker_';
 
@@ -114,20 +115,24 @@ export class Metrics {
     });
     new Gauge({
       name: `${PREFIX}storage_bytes`,
-      help: 'Bytes stored, by area (bulk: originals; library: variants), as recorded in the database.',
-      labelNames: ['area'],
+      help: 'Bytes stored, by area (bulk: originals; library: variants) and data type, as recorded in the database.',
+      labelNames: ['area', 'data_type'],
       registers: [this.registry],
       async collect() {
-        const bulk = (await db('media_files')
-          .whereNotNull('bulk_path')
-          .whereNull('deleted_at')
-          .sum({ n: 'file_size' })
-          .first()) as { n: number | string | null };
-        const library = (await db('media_variants').sum({ n: 'bytes' }).first()) as {
-          n: number | string | null;
-        };
-        this.set({ area: 'bulk' }, Number(bulk?.n ?? 0));
-        this.set({ area: 'library' }, Number(library?.n ?? 0));
+        const stats = await storageStats(db);
+        this.reset();
+        for (const [dataType, usage] of Object.entries(stats.byDataType)) {
+          this.set({ area: 'bulk', data_type: dataType }, usage.bulk.bytes);
+          this.set({ area: 'library', data_type: dataType }, usage.library.bytes);
+        }
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}dedup_saved_bytes`,
+      help: 'Variant bytes shared with an identical earlier upload instead of being made again.',
+      registers: [this.registry],
+      async collect() {
+        this.set((await storageStats(db)).dedup.bytesSaved);
       },
     });
     new Gauge({
@@ -135,8 +140,8 @@ export class Metrics {
       help: 'Free bytes on the storage file system (for unprivileged users).',
       registers: [this.registry],
       async collect() {
-        const stats = await fsp.statfs(storageDir).catch(() => undefined);
-        if (stats) this.set(stats.bavail * stats.bsize);
+        const usage = await diskUsage(storageDir).catch(() => undefined);
+        if (usage) this.set(usage.freeBytes);
       },
     });
   }

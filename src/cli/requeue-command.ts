@@ -9,6 +9,22 @@ interface RequeueOptions {
   failed?: boolean;
   since?: string;
   json?: boolean;
+  yes?: boolean;
+}
+
+/** Bulk selections need a yes: asked on a terminal, or given as --yes by scripts. */
+async function confirm(count: number, yes: boolean): Promise<boolean> {
+  if (yes || count === 0) return true;
+  if (!process.stdin.isTTY || !process.stderr.isTTY) {
+    throw new UsageError(
+      `--failed selects ${count} item(s); add --yes to requeue them (there is no terminal to confirm on)`,
+    );
+  }
+  const readline = await import('node:readline/promises');
+  const prompt = readline.createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await prompt.question(`requeue ${count} item(s)? [y/N] `);
+  prompt.close();
+  return /^y(es)?$/i.test(answer.trim());
 }
 
 export function registerRequeueCommand(program: Command): void {
@@ -22,10 +38,11 @@ export function registerRequeueCommand(program: Command): void {
     )
     .option('--failed', 'only failed items; with no ids, every failed item')
     .option('--since <duration>', 'with --failed: only items that failed within this duration (e.g. 1h)')
+    .option('--yes', 'do not ask for confirmation of a --failed selection')
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ media-worker requeue 17 18\n  $ media-worker requeue --failed --since 1h --step resize',
+      '\nExamples:\n  $ media-worker requeue 17 18\n  $ media-worker requeue --failed --since 1h --step resize\n  $ media-worker requeue --failed --yes --json',
     )
     .action(async (rawIds: string[], options: RequeueOptions, command: Command) => {
       const ids = rawIds.map((raw) => parseIdArgument(raw));
@@ -40,6 +57,10 @@ export function registerRequeueCommand(program: Command): void {
               ...(since !== undefined ? { failedSince: Date.now() - since } : {}),
             })
           : ids;
+        if (options.failed && !(await confirm(selected.length, options.yes === true))) {
+          console.log('nothing requeued');
+          return;
+        }
         const result = await requeueItems(db, selected, fromStep);
         if (options.json) printJson(result);
         else {

@@ -1,32 +1,124 @@
 import type { Command } from 'commander';
 import { queueStats, type QueueStats } from '../db/queue-stats.js';
 import { STEP_NAMES } from '../db/steps.js';
+import { storageStats, type StorageStats } from '../db/storage-stats.js';
+import { diskUsage, type DiskUsage } from '../storage/disk-usage.js';
+import { parseCountArgument } from './arguments.js';
 import { formatAge, formatTable, formatTime, printJson, withDatabase } from './context.js';
+
+interface Stats {
+  queue: QueueStats;
+  storage: StorageStats;
+  disk: (DiskUsage & { alertPercent: number; alert: boolean }) | null;
+}
 
 export function registerStatsCommand(program: Command): void {
   program
     .command('stats')
-    .description('queue counts by status and step, failures by error class, oldest pending age, live workers')
+    .description(
+      'queue counts by status and step, failures by class, oldest pending age, live workers, storage and disk',
+    )
     .option('--json', 'print as JSON')
-    .addHelpText('after', '\nExamples:\n  $ media-worker stats\n  $ media-worker stats --json | jq .byStatus')
-    .action(async (options: { json?: boolean }, command: Command) => {
+    .option('--watch [seconds]', 'refresh the view every few seconds (default 2) until Ctrl-C')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ media-worker stats\n  $ media-worker stats --watch 5\n  $ media-worker stats --json | jq .storage.byArea',
+    )
+    .action(async (options: { json?: boolean; watch?: boolean | string }, command: Command) => {
+      const watchSeconds =
+        options.watch === undefined
+          ? undefined
+          : options.watch === true
+            ? 2
+            : parseCountArgument(String(options.watch), '--watch');
       await withDatabase(command, async ({ db, config }) => {
-        // A worker beats every third of a lease: one missing lease's worth means it is gone.
-        const stats = await queueStats(db, config.leaseMs);
-        if (options.json) printJson(stats);
-        else console.log(renderStats(stats));
+        const collect = async (): Promise<Stats> => {
+          const disk = await diskUsage(config.storageDir).catch(() => undefined);
+          return {
+            // A worker beats every third of a lease: one missing lease's worth means it is gone.
+            queue: await queueStats(db, config.leaseMs),
+            storage: await storageStats(db),
+            disk: disk
+              ? {
+                  ...disk,
+                  alertPercent: config.diskAlertPercent,
+                  alert: disk.usedPercent >= config.diskAlertPercent,
+                }
+              : null,
+          };
+        };
+        if (watchSeconds === undefined) {
+          const stats = await collect();
+          if (options.json) printJson(stats);
+          else console.log(renderStats(stats));
+          return;
+        }
+        await watch(watchSeconds, async () =>
+          options.json
+            ? JSON.stringify(await collect())
+            : `\x1b[2J\x1b[H${renderStats(await collect())}\n\n(every ${watchSeconds}s; Ctrl-C to stop)`,
+        );
       });
     });
 }
 
-function renderStats(stats: QueueStats): string {
-  const statuses = Object.entries(stats.byStatus).map(([status, n]) => [status, n]);
+/** Redraws until SIGINT/SIGTERM, then returns normally (exit 0). */
+async function watch(seconds: number, render: () => Promise<string>): Promise<void> {
+  let stopped = false;
+  let wake: () => void = () => undefined;
+  const stop = () => {
+    stopped = true;
+    wake();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  while (!stopped) {
+    console.log(await render());
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      setTimeout(resolve, seconds * 1000);
+    });
+  }
+}
+
+const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
+
+function renderStorage(storage: StorageStats, disk: Stats['disk']): string[] {
+  const rows = Object.entries(storage.byDataType).map(([dataType, u]) => [
+    dataType,
+    u.bulk.files,
+    mb(u.bulk.bytes),
+    u.library.files,
+    mb(u.library.bytes),
+  ]);
+  const { bulk, library } = storage.byArea;
+  return [
+    'storage',
+    formatTable([
+      ['data type', 'originals', 'bytes', 'variants', 'bytes'],
+      ...rows,
+      ['total', bulk.files, mb(bulk.bytes), library.files, mb(library.bytes)],
+    ]),
+    `formats: ${
+      Object.entries(storage.bytesByFormat)
+        .map(([f, b]) => `${f} ${mb(b)}`)
+        .join(', ') || 'none'
+    }; saved vs JPEG: AVIF ${mb(storage.savedVsJpeg.avif)}, WebP ${mb(storage.savedVsJpeg.webp)}`,
+    `identical uploads reused: ${storage.dedup.hits} (${mb(storage.dedup.bytesSaved)} not stored twice)`,
+    disk
+      ? `disk: ${disk.usedPercent}% used, ${mb(disk.freeBytes)} free${disk.alert ? `  ** above DISK_ALERT_PERCENT=${disk.alertPercent} **` : ''}`
+      : 'disk: storage directory not found',
+  ];
+}
+
+function renderStats({ queue, storage, disk }: Stats): string {
+  const statuses = Object.entries(queue.byStatus).map(([status, n]) => [status, n]);
   const steps = STEP_NAMES.map((step) => [
     step,
-    ...['pending', 'completed', 'skipped', 'failed'].map((s) => stats.bySteps[step][s] ?? 0),
+    ...['pending', 'completed', 'skipped', 'failed'].map((s) => queue.bySteps[step][s] ?? 0),
   ]);
-  const failures = Object.entries(stats.failuresByClass);
-  const workers = stats.liveWorkers.map((w) => [
+  const failures = Object.entries(queue.failuresByClass);
+  const workers = queue.liveWorkers.map((w) => [
     w.worker_id,
     w.host,
     w.pid,
@@ -42,7 +134,7 @@ function renderStats(stats: QueueStats): string {
     'steps',
     formatTable([['step', 'pending', 'completed', 'skipped', 'failed'], ...steps]),
     '',
-    `queue: ${stats.dueNow} due now, ${stats.waitingForRetry} waiting for a retry, ${stats.leased} being processed; oldest unfinished: ${formatAge(stats.oldestPendingAgeMs)}`,
+    `queue: ${queue.dueNow} due now, ${queue.waitingForRetry} waiting for a retry, ${queue.leased} being processed; oldest unfinished: ${formatAge(queue.oldestPendingAgeMs)}`,
     `failures by class: ${failures.length ? failures.map(([c, n]) => `${c} ${n}`).join(', ') : 'none'}`,
     '',
     `live workers: ${workers.length}`,
@@ -54,5 +146,7 @@ function renderStats(stats: QueueStats): string {
           ]),
         ]
       : []),
+    '',
+    ...renderStorage(storage, disk),
   ].join('\n');
 }

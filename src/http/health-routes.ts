@@ -3,9 +3,9 @@
  * answers, storage takes a write, the disk is below the alert threshold, and
  * the main API is not refusing our key — with a JSON body naming each check.
  */
-import fsp from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/connect.js';
+import { diskUsage } from '../storage/disk-usage.js';
 import type { Storage } from '../storage/storage.js';
 
 export interface ReadinessOptions {
@@ -40,9 +40,8 @@ export async function readiness(options: ReadinessOptions): Promise<Record<strin
       return undefined;
     }),
     disk: await check(async () => {
-      const stats = await fsp.statfs(options.storage.root);
-      const usedPercent = 100 * (1 - stats.bavail / stats.blocks);
-      const detail = `${usedPercent.toFixed(1)}% used (alert at ${options.diskAlertPercent}%)`;
+      const { usedPercent } = await diskUsage(options.storage.root);
+      const detail = `${usedPercent}% used (alert at ${options.diskAlertPercent}%)`;
       if (usedPercent >= options.diskAlertPercent) throw new Error(detail);
       return detail;
     }),

@@ -50,13 +50,26 @@ describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
     const stats = await runCli(['stats', '--json'], env);
     expect(stats.code, stats.stderr).toBe(0);
     const parsed = JSON.parse(stats.stdout) as {
-      byStatus: Record<string, number>;
-      failuresByClass: Record<string, number>;
-      bySteps: Record<string, Record<string, number>>;
+      queue: {
+        byStatus: Record<string, number>;
+        failuresByClass: Record<string, number>;
+        bySteps: Record<string, Record<string, number>>;
+      };
+      storage: {
+        byArea: Record<string, { files: number; bytes: number }>;
+        bytesByFormat: Record<string, number>;
+        savedVsJpeg: { avif: number; webp: number };
+      };
+      disk: { usedPercent: number; freeBytes: number; alert: boolean };
     };
-    expect(parsed.byStatus).toEqual({ completed: 4, failed: 1 });
-    expect(parsed.failuresByClass).toEqual({ INVALID_INPUT: 1 });
-    expect(parsed.bySteps.retrieve).toEqual({ completed: 4, failed: 1 });
+    expect(parsed.queue.byStatus).toEqual({ completed: 4, failed: 1 });
+    expect(parsed.queue.failuresByClass).toEqual({ INVALID_INPUT: 1 });
+    expect(parsed.queue.bySteps.retrieve).toEqual({ completed: 4, failed: 1 });
+    expect(parsed.storage.byArea.bulk!.files).toBe(4);
+    expect(parsed.storage.byArea.library!.files).toBeGreaterThanOrEqual(4 * 4 * 3);
+    expect(parsed.storage.savedVsJpeg.avif).toBeGreaterThan(0);
+    expect(parsed.storage.savedVsJpeg.webp).toBeGreaterThan(0);
+    expect(parsed.disk.freeBytes).toBeGreaterThan(0);
 
     const show = await runCli(['show', String(ids[0]), '--json'], env);
     expect(show.code, show.stderr).toBe(0);
@@ -98,6 +111,8 @@ describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
 
     const human = await runCli(['stats'], env);
     expect(human.stdout).toMatch(/completed\s+4/);
+    expect(human.stdout).toMatch(/saved vs JPEG: AVIF [\d.]+ MB, WebP [\d.]+ MB/);
+    expect(human.stdout).toMatch(/disk: [\d.]+% used/);
     expect(human.stdout).toMatch(/failures by class: INVALID_INPUT 1/);
   });
 
@@ -110,7 +125,10 @@ describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
     expect(heal.code, heal.stderr).toBe(0);
     expect(JSON.parse(heal.stdout)).toEqual({ healed: [] });
 
-    const requeue = await runCli(['requeue', '--failed', '--since', '1h', '--json'], env);
+    const unconfirmed = await runCli(['requeue', '--failed', '--since', '1h', '--json'], env);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toMatch(/--failed selects 1 item\(s\); add --yes to requeue them/);
+    const requeue = await runCli(['requeue', '--failed', '--since', '1h', '--yes', '--json'], env);
     expect(requeue.code, requeue.stderr).toBe(0);
     expect(JSON.parse(requeue.stdout)).toEqual({ requeued: [failedId], skipped: [] });
     const show = JSON.parse((await runCli(['show', String(failedId), '--json'], env)).stdout) as {
@@ -133,9 +151,9 @@ describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
     const run = await runCli(['run', '--once', '--no-serve'], env);
     expect(run.code).toBe(0);
     const stats = JSON.parse((await runCli(['stats', '--json'], env)).stdout) as {
-      byStatus: Record<string, number>;
+      queue: { byStatus: Record<string, number> };
     };
-    expect(stats.byStatus).toEqual({ completed: 4, failed: 1 });
+    expect(stats.queue.byStatus).toEqual({ completed: 4, failed: 1 });
   });
 
   it('run serves the processed images and stops cleanly on SIGTERM', async () => {
@@ -167,6 +185,18 @@ describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
     const result = await finished;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/"msg":"stopping: no new claims/);
+  });
+
+  it('stats --watch redraws until interrupted, then exits 0', async () => {
+    const { child, finished } = start(process.execPath, [CLI, 'stats', '--watch', '1', '--json'], env);
+    let seen = '';
+    child.stdout!.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    await waitFor(() => seen.split('\n').filter((line) => line.startsWith('{')).length >= 2, 'two refreshes');
+    child.kill('SIGINT');
+    const result = await finished;
+    expect(result.code, result.stderr).toBe(0);
+    for (const line of result.stdout.trim().split('\n'))
+      expect(JSON.parse(line)).toHaveProperty('queue.byStatus');
   });
 
   it('migrate status lists the applied migration', async () => {

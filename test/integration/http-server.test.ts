@@ -200,7 +200,7 @@ describe('HTTP server', () => {
     await waitFor(async () => (after = await count()).value - before.value >= 2, 'the serve counter to move');
     expect(after.value - before.value).toBe(2);
     expect(after.text).toMatch(/media_worker_queue_items\{status="completed"\} 2/);
-    expect(after.text).toMatch(/media_worker_storage_bytes\{area="library"\} [1-9]/);
+    expect(after.text).toMatch(/media_worker_storage_bytes\{area="library",data_type="product"\} [1-9]/);
     expect(after.text).toMatch(/media_worker_disk_free_bytes [1-9]/);
     expect(after.text).toMatch(/media_worker_process_cpu_seconds_total/);
     const promtool = spawnSync('promtool', ['check', 'metrics'], { input: after.text, encoding: 'utf8' });
