@@ -1,8 +1,13 @@
 /** npm run bench [-- name]: runs one benchmark, or all of them. Results land in bench/results/. */
 import { benchEncoders } from './encoders.js';
 import { benchPipeline } from './pipeline.js';
+import { benchServe } from './serve.js';
 
-const BENCHES: Record<string, () => Promise<void>> = { encoders: benchEncoders, pipeline: benchPipeline };
+const BENCHES: Record<string, () => Promise<void>> = {
+  encoders: benchEncoders,
+  pipeline: benchPipeline,
+  serve: benchServe,
+};
 
 const name = process.argv[2];
 if (name && !BENCHES[name]) {

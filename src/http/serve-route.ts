@@ -3,7 +3,6 @@
  * disk, with a strong ETag and immutable caching. Explicit parameters win;
  * otherwise Accept decides the format (negotiate.ts).
  */
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -102,10 +101,10 @@ async function sendVariantFile(
   options: ServeRouteOptions,
   { mediaId, variant }: { mediaId: number; variant: ServableVariant },
 ) {
-  const file = options.storage.absolutePath(variant.path);
-  let stat: fs.Stats;
+  // One open() per request: the recorded size is the Content-Length (variants are immutable).
+  let handle: fsp.FileHandle;
   try {
-    stat = await fsp.stat(file);
+    handle = await fsp.open(options.storage.absolutePath(variant.path), 'r');
   } catch {
     options.lookup.invalidate(mediaId);
     request.log.error({ mediaId, path: variant.path }, 'variant file missing on disk');
@@ -115,17 +114,18 @@ async function sendVariantFile(
   }
   reply
     .header('Content-Type', CONTENT_TYPE[variant.format as OutputFormat])
-    .header('Content-Length', stat.size)
-    .header('Last-Modified', new Date(variant.createdAt).toUTCString())
+    .header('Content-Length', variant.bytes)
+    .header('Last-Modified', variant.lastModified)
     .header('X-Content-Type-Options', 'nosniff');
   if (request.method === 'HEAD') {
+    await handle.close();
     // An empty reply.send() would rewrite Content-Length to 0: write the head ourselves.
     reply.hijack();
     reply.raw.writeHead(200, reply.getHeaders() as OutgoingHttpHeaders);
     reply.raw.end();
     return;
   }
-  return reply.send(fs.createReadStream(file));
+  return reply.send(handle.createReadStream());
 }
 
 type Choice = ServableVariant | { error: string; status: number; message: string };

@@ -13,7 +13,10 @@ export interface ServableVariant {
   bg: string;
   path: string;
   etag: string;
-  createdAt: number;
+  /** Recorded at write time; variants are immutable, so this is the file's size. */
+  bytes: number;
+  /** Last-Modified, formatted once. */
+  lastModified: string;
 }
 
 export type ItemLookup =
@@ -56,13 +59,18 @@ export class VariantLookup {
     if (media.status === 'deleted') return { state: 'deleted' };
     if (media.status !== 'completed') return { state: 'not-ready', status: media.status };
     const rows = (await this.db('media_variants')
-      .select('size', 'format', 'bg', 'path', 'etag', 'created_at')
+      .select('size', 'format', 'bg', 'path', 'etag', 'bytes', 'created_at')
       .where({ media_id: mediaId })) as Array<
-      Omit<ServableVariant, 'createdAt'> & { created_at: number | string }
+      Omit<ServableVariant, 'lastModified' | 'bytes'> & {
+        bytes: number | string;
+        created_at: number | string;
+      }
     >;
-    return {
-      state: 'ready',
-      variants: rows.map(({ created_at, ...row }) => ({ ...row, createdAt: Number(created_at) })),
-    };
+    const variants = rows.map(({ created_at, bytes, ...row }) => ({
+      ...row,
+      bytes: Number(bytes),
+      lastModified: new Date(Number(created_at)).toUTCString(),
+    }));
+    return { state: 'ready', variants };
   }
 }

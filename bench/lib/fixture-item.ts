@@ -1,0 +1,55 @@
+/** A database with processed sample images, for benchmarks that serve or inspect them. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../../src/config.js';
+import { connectDatabase, type Db } from '../../src/db/connect.js';
+import { listVariants } from '../../src/db/media-outputs.js';
+import { migrateLatest } from '../../src/db/migrate.js';
+import { ingestFiles } from '../../src/intake/ingest-files.js';
+import { silentLogger } from '../../src/log.js';
+import { buildPipeline } from '../../src/pipeline.js';
+import { WorkerLoop } from '../../src/queue/worker-loop.js';
+import { FileStorage } from '../../src/storage/storage.js';
+
+export interface ProcessedFixture {
+  dir: string;
+  env: Record<string, string>;
+  config: Config;
+  db: Db;
+  mediaId: number;
+  gridWebp: { path: string; etag: string; bytes: number };
+}
+
+export async function processedFixture(sample: string): Promise<ProcessedFixture> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-bench-'));
+  const env = {
+    DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`,
+    STORAGE_DIR: path.join(dir, 'storage'),
+  };
+  const config = loadConfig(env);
+  const db = connectDatabase(config.database);
+  await migrateLatest(db);
+  const storage = new FileStorage(config.storageDir);
+  const [mediaId] = await ingestFiles(db, [sample], { userId: 1, role: 'product', isTestData: true });
+  await new WorkerLoop({
+    ...config,
+    db,
+    version: 'bench',
+    steps: buildPipeline(config, db, storage),
+    authPauseMs: 1000,
+    log: silentLogger(),
+    once: true,
+    pollIntervalMs: 20,
+    idleMaxMs: 100,
+  }).run();
+  const grid = (await listVariants(db, mediaId!)).find((v) => v.size === 'grid' && v.format === 'webp')!;
+  return {
+    dir,
+    env,
+    config,
+    db,
+    mediaId: mediaId!,
+    gridWebp: { path: storage.absolutePath(grid.path), etag: grid.etag, bytes: grid.bytes },
+  };
+}
