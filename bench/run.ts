@@ -1,9 +1,11 @@
 /** npm run bench [-- name]: runs one benchmark, or all of them. Results land in bench/results/. */
+import { benchClaim } from './claim.js';
 import { benchEncoders } from './encoders.js';
 import { benchPipeline } from './pipeline.js';
 import { benchServe } from './serve.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
+  claim: benchClaim,
   encoders: benchEncoders,
   pipeline: benchPipeline,
   serve: benchServe,

@@ -1,0 +1,73 @@
+/** A throwaway MariaDB from the installed binary, in a temp dir: for tests and benchmarks. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import { freePort } from './processes.js';
+
+function which(binary: string): string | undefined {
+  const result = spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : undefined;
+}
+
+export async function startLocalMariadb(): Promise<{ url: string; stop: () => Promise<void> } | undefined> {
+  const mariadbd = which('mariadbd') ?? which('mysqld');
+  const installDb = which('mariadb-install-db') ?? which('mysql_install_db');
+  if (!mariadbd || !installDb) return undefined;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-mariadb-'));
+  const user = os.userInfo().username;
+  const install = spawnSync(
+    installDb,
+    [
+      '--no-defaults',
+      `--datadir=${dir}/data`,
+      `--user=${user}`,
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr}`);
+  const port = await freePort();
+  const server: ChildProcess = spawn(
+    mariadbd,
+    [
+      '--no-defaults',
+      `--datadir=${dir}/data`,
+      `--socket=${dir}/sock`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      `--user=${user}`,
+      '--skip-log-bin',
+      '--innodb-buffer-pool-size=128M',
+      '--innodb-flush-log-at-trx-commit=2',
+      '--max-connections=500',
+      `--pid-file=${dir}/pid`,
+    ],
+    { stdio: ['ignore', 'ignore', fs.openSync(`${dir}/server.log`, 'a')] },
+  );
+  const url = `mysql://root@127.0.0.1:${port}/mysql`;
+  await waitUntilReachable(port, dir);
+  return {
+    url,
+    stop: async () => {
+      server.kill('SIGTERM');
+      await new Promise((resolve) => server.once('exit', resolve));
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitUntilReachable(port: number, dir: string): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    try {
+      const connection = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root' });
+      await connection.end();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  throw new Error(`mariadbd did not become reachable on port ${port}; see ${dir}/server.log`);
+}
