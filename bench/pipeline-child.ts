@@ -8,12 +8,11 @@
  */
 import os from 'node:os';
 import sharp from 'sharp';
-import { decodeOnce } from '../src/images/decode-once.js';
+import { decodeForSizes } from '../src/images/decode-once.js';
 import {
   ENCODER_SETTINGS,
   SIZES,
   formatsFor,
-  intermediateScale,
   sizesFor,
   type OutputFormat,
   type SizeName,
@@ -55,13 +54,7 @@ async function naive(file: string, settings: Record<OutputFormat, object>): Prom
 async function project(file: string): Promise<Output[]> {
   const { width, height } = (await sharp(file).metadata()).autoOrient;
   const sizes = sizesFor('product', width, height);
-  const scale = intermediateScale(sizes, width, height);
-  const decoded = await decodeOnce(
-    file,
-    Math.max(1, Math.round(width * scale)),
-    Math.max(1, Math.round(height * scale)),
-    300_000_000,
-  );
+  const decoded = await decodeForSizes(file, sizes, width, height, 300_000_000);
   return renderVariants(decoded, sizes, formatsFor('product', decoded.hasTransparency), 'original');
 }
 

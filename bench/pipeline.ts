@@ -9,14 +9,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
+import { SAMPLE_PHOTOS, upscaled } from './lib/inputs.js';
 import { BENCH_DIR, markdownTable, median, round, writeResults } from './lib/report.js';
 
-const ROOT = path.dirname(BENCH_DIR);
 const CONTENDERS = ['project', 'naive-default', 'naive-presets'] as const;
-const PHOTOS = ['cat-chelsea.png', 'coffee-cup.png', 'hubble-deep-field.jpg'].map((f) =>
-  path.join(ROOT, 'samples/images', f),
-);
 
 interface ChildResult {
   seconds: number;
@@ -29,14 +25,9 @@ interface ChildResult {
 
 async function make24Megapixel(dir: string): Promise<string[]> {
   return Promise.all(
-    PHOTOS.map(async (file) => {
+    SAMPLE_PHOTOS.map(async (file) => {
       const out = path.join(dir, `${path.basename(file, path.extname(file))}-24mp.jpg`);
-      const { width = 1, height = 1 } = await sharp(file).metadata();
-      const scale = Math.sqrt(24e6 / (width * height));
-      await sharp(file)
-        .resize(Math.round(width * scale), Math.round(height * scale), { kernel: 'lanczos3' })
-        .jpeg({ quality: 92 })
-        .toFile(out);
+      fs.writeFileSync(out, await upscaled(file, 24));
       return out;
     }),
   );
@@ -54,7 +45,7 @@ function runChild(contender: string, concurrency: number, files: string[]): Chil
 export async function benchPipeline(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-bench-'));
   const sets = [
-    { name: 'samples', files: PHOTOS, concurrency: [1, 2, 4], repetitions: 3 },
+    { name: 'samples', files: SAMPLE_PHOTOS, concurrency: [1, 2, 4], repetitions: 3 },
     { name: '24MP', files: await make24Megapixel(dir), concurrency: [1, 2], repetitions: 2 },
   ];
   const rows: Array<Record<string, unknown>> = [];

@@ -1,12 +1,16 @@
 /** npm run bench [-- name]: runs one benchmark, or all of them. Results land in bench/results/. */
 import { benchClaim } from './claim.js';
 import { benchEncoders } from './encoders.js';
+import { benchEndToEnd } from './end-to-end.js';
+import { benchMemory } from './memory.js';
 import { benchPipeline } from './pipeline.js';
 import { benchServe } from './serve.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   claim: benchClaim,
   encoders: benchEncoders,
+  'end-to-end': benchEndToEnd,
+  memory: benchMemory,
   pipeline: benchPipeline,
   serve: benchServe,
 };

@@ -28,6 +28,8 @@ export interface FencedChanges {
   checklist: Record<string, unknown>;
   media?: Record<string, unknown>;
   event?: ProcessingEvent;
+  /** Further events, after `event`, in the same transaction. */
+  events?: ProcessingEvent[];
   /** More writes that must land only while the claim is ours, in the same transaction. */
   also?: (trx: Db) => Promise<void>;
 }
@@ -50,7 +52,9 @@ export async function fencedUpdate(db: Db, guard: ClaimGuard, changes: FencedCha
           .update({ ...changes.media, updated_at: now });
       }
       if (changes.also) await changes.also(trx);
-      if (changes.event) await insertEvent(trx, guard.mediaId, guard.workerId, changes.event, now);
+      for (const event of [...(changes.events ?? []), ...(changes.event ? [changes.event] : [])]) {
+        await insertEvent(trx, guard.mediaId, guard.workerId, event, now);
+      }
     }),
   );
 }

@@ -4,7 +4,7 @@
  */
 import type { ErrorClass } from '../errors.js';
 import type { Db } from './connect.js';
-import { fencedUpdate, type ClaimGuard } from './fenced-update.js';
+import { fencedUpdate, type ClaimGuard, type ProcessingEvent } from './fenced-update.js';
 import type { MediaStatus } from './records.js';
 import { STEP_COLUMN, attemptsColumn, type StepName } from './steps.js';
 
@@ -19,31 +19,43 @@ function released(nextAttemptAt: number): Record<string, unknown> {
   };
 }
 
-/** Counts the attempt before the step runs, so a step that kills the process still uses up attempts. */
+/** A step that finished; written with the item's next transition (one transaction instead of two). */
+export interface StepCompletion {
+  step: StepName;
+  status: 'completed' | 'skipped';
+  note?: string | undefined;
+  attempt: number;
+}
+
+function completionChanges(done: StepCompletion | undefined): {
+  checklist: Record<string, unknown>;
+  events: ProcessingEvent[];
+} {
+  if (!done) return { checklist: {}, events: [] };
+  return {
+    checklist: { [STEP_COLUMN[done.step]]: done.status },
+    events: [{ step: done.step, event: done.status, attempt: done.attempt, message: done.note ?? null }],
+  };
+}
+
+/**
+ * Counts the attempt before the step runs, so a step that kills the process
+ * still uses up attempts; records the previous step's completion with it.
+ */
 export async function startAttempt(
   db: Db,
   guard: ClaimGuard,
   step: StepName,
   attempt: number,
+  done?: StepCompletion,
 ): Promise<void> {
   const mediaStatus: MediaStatus = step === 'retrieve' ? 'downloading' : 'processing';
+  const previous = completionChanges(done);
   await fencedUpdate(db, guard, {
-    checklist: { [attemptsColumn(step)]: attempt, taken_over_from: null },
+    checklist: { ...previous.checklist, [attemptsColumn(step)]: attempt, taken_over_from: null },
     media: { status: mediaStatus },
+    events: previous.events,
     event: { step, event: 'started', attempt },
-  });
-}
-
-export async function completeStep(
-  db: Db,
-  guard: ClaimGuard,
-  step: StepName,
-  outcome: { status: 'completed' | 'skipped'; note?: string | undefined },
-  attempt: number,
-): Promise<void> {
-  await fencedUpdate(db, guard, {
-    checklist: { [STEP_COLUMN[step]]: outcome.status },
-    event: { step, event: outcome.status, attempt, message: outcome.note ?? null },
   });
 }
 
@@ -84,13 +96,20 @@ export async function scheduleRetry(
 export async function releaseClaim(
   db: Db,
   guard: ClaimGuard,
-  options: { nextAttemptAt: number; refund?: { step: StepName; attempt: number }; reason: string },
+  options: {
+    nextAttemptAt: number;
+    refund?: { step: StepName; attempt: number };
+    reason: string;
+    done?: StepCompletion;
+  },
 ): Promise<void> {
-  const checklist = released(options.nextAttemptAt);
+  const previous = completionChanges(options.done);
+  const checklist = { ...previous.checklist, ...released(options.nextAttemptAt) };
   if (options.refund)
     checklist[attemptsColumn(options.refund.step)] = Math.max(0, options.refund.attempt - 1);
   await fencedUpdate(db, guard, {
     checklist,
+    events: previous.events,
     event: { step: options.refund?.step ?? null, event: 'released', message: options.reason },
   });
 }
@@ -127,11 +146,13 @@ export async function failItem(
   });
 }
 
-export async function completeItem(db: Db, guard: ClaimGuard): Promise<void> {
+export async function completeItem(db: Db, guard: ClaimGuard, done?: StepCompletion): Promise<void> {
   const now = Date.now();
+  const previous = completionChanges(done);
   await fencedUpdate(db, guard, {
-    checklist: { ...released(now), state: 'completed' },
+    checklist: { ...previous.checklist, ...released(now), state: 'completed' },
     media: { status: 'completed', completed_at: now },
+    events: previous.events,
     event: { event: 'completed' },
   });
 }

@@ -7,6 +7,7 @@
  */
 import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import { InvalidInputError, toMediaError } from '../errors.js';
+import { intermediateScale, type SizeName } from './presets.js';
 
 export interface DecodedImage {
   data: Buffer;
@@ -70,4 +71,21 @@ function asDecodeError(error: unknown): Error {
   return new InvalidInputError(`image data is corrupt, truncated or unsupported: ${message.split('\n')[0]}`, {
     cause: error,
   });
+}
+
+/** The one decode, at the scale the largest of `sizes` needs (width × height: the oriented original). */
+export async function decodeForSizes(
+  file: string,
+  sizes: readonly SizeName[],
+  width: number,
+  height: number,
+  maxInputPixels: number,
+): Promise<DecodedImage> {
+  const scale = intermediateScale(sizes, width, height);
+  return decodeOnce(
+    file,
+    Math.max(1, Math.round(width * scale)),
+    Math.max(1, Math.round(height * scale)),
+    maxInputPixels,
+  );
 }

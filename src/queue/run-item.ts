@@ -10,13 +10,13 @@ import type { Db } from '../db/connect.js';
 import type { ClaimGuard } from '../db/fenced-update.js';
 import {
   completeItem,
-  completeStep,
   failItem,
   releaseClaim,
   scheduleRetry,
   startAttempt,
   updateMediaUnderClaim,
   type FailureRecord,
+  type StepCompletion,
 } from '../db/item-transitions.js';
 import { findChecklist, findMedia, stepState, type ChecklistRecord } from '../db/records.js';
 import type { Logger } from '../log.js';
@@ -68,30 +68,33 @@ async function runSteps(
   signal: AbortSignal,
   log: Logger,
 ): Promise<ItemOutcome> {
-  let checklist = await findChecklist(options.db, guard.mediaId);
+  const checklist = await findChecklist(options.db, guard.mediaId);
   if (!checklist) return 'missing';
   if (claimed.takenOverFrom) {
     const handled = await recordLostLease(options, guard, checklist, claimed.takenOverFrom, log);
     if (handled) return handled;
   }
   const scratch = new Map<string, unknown>();
+  // A finished step is written with the next transition; while the claim is ours nobody else changes the checklist.
+  let done: StepCompletion | undefined;
   for (const step of options.steps) {
     const state = stepState(checklist, step.name);
     if (state.status === 'completed' || state.status === 'skipped') continue;
-    if (signal.aborted) return release(options, guard, 'shutdown before the next step');
+    if (signal.aborted)
+      return release(options, guard, 'shutdown before the next step', undefined, Date.now(), done);
     const attempt = state.attempts + 1;
-    await startAttempt(options.db, guard, step.name, attempt);
-    const outcome = await attemptStep(
+    await startAttempt(options.db, guard, step.name, attempt, done);
+    const result = await attemptStep(
       options,
       guard,
       { step, attempt, healCount: checklist.heal_count, scratch },
       signal,
       log,
     );
-    if (outcome !== 'completed') return outcome;
-    checklist = (await findChecklist(options.db, guard.mediaId)) ?? checklist;
+    if (typeof result === 'string') return result;
+    done = result;
   }
-  await completeItem(options.db, guard);
+  await completeItem(options.db, guard, done);
   log.info('item completed');
   return 'completed';
 }
@@ -107,7 +110,7 @@ async function attemptStep(
   }: { step: Step; attempt: number; healCount: number; scratch: Map<string, unknown> },
   signal: AbortSignal,
   log: Logger,
-): Promise<ItemOutcome> {
+): Promise<StepCompletion | ItemOutcome> {
   const started = performance.now();
   const stepLog = log.child({ step: step.name, attempt });
   try {
@@ -115,10 +118,9 @@ async function attemptStep(
     if (!media) return 'missing';
     const updateMedia = (fields: Record<string, unknown>) => updateMediaUnderClaim(options.db, guard, fields);
     const outcome = await step.run({ media, guard, attempt, log: stepLog, signal, scratch, updateMedia });
-    await completeStep(options.db, guard, step.name, outcome, attempt);
     options.onStepFinished?.(step.name, outcome.status, (performance.now() - started) / 1000);
     stepLog.debug({ outcome: outcome.status, note: outcome.note }, 'step finished');
-    return 'completed';
+    return { step: step.name, status: outcome.status, note: outcome.note, attempt };
   } catch (thrown) {
     if (thrown instanceof LeaseLostError) throw thrown;
     const error = toMediaError(thrown);
@@ -222,7 +224,13 @@ async function release(
   reason: string,
   refund?: { step: Step['name']; attempt: number },
   nextAttemptAt = Date.now(),
+  done?: StepCompletion,
 ): Promise<ItemOutcome> {
-  await releaseClaim(options.db, guard, { nextAttemptAt, reason, ...(refund ? { refund } : {}) });
+  await releaseClaim(options.db, guard, {
+    nextAttemptAt,
+    reason,
+    ...(refund ? { refund } : {}),
+    ...(done ? { done } : {}),
+  });
   return 'released';
 }

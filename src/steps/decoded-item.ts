@@ -4,9 +4,9 @@
  * next. A step that runs in a later claim (after a crash) decodes again.
  */
 import { InvalidInputError } from '../errors.js';
-import { decodeOnce, type DecodedImage } from '../images/decode-once.js';
+import { decodeForSizes, type DecodedImage } from '../images/decode-once.js';
 import { removeBackgroundInThread } from '../images/pixel-thread.js';
-import { intermediateScale, sizesFor } from '../images/presets.js';
+import { sizesFor } from '../images/presets.js';
 import type { BackgroundRemoval } from '../images/remove-background.js';
 import { parseRole } from '../media-roles.js';
 import type { Storage } from '../storage/storage.js';
@@ -27,13 +27,11 @@ export async function decodedItem(context: StepContext, options: DecodeOptions):
       `item ${media.id} has not been retrieved yet (no original in bulk/); requeue it from the retrieve step`,
     );
   }
-  const scale = intermediateScale(sizesFor(role, media.width, media.height), media.width, media.height);
-  const width = Math.max(1, Math.round(media.width * scale));
-  const height = Math.max(1, Math.round(media.height * scale));
-  const decoded = await decodeOnce(
+  const decoded = await decodeForSizes(
     options.storage.absolutePath(media.bulk_path),
-    width,
-    height,
+    sizesFor(role, media.width, media.height),
+    media.width,
+    media.height,
     options.maxInputPixels,
   );
   context.scratch.set('decoded', decoded);

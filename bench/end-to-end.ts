@@ -1,0 +1,153 @@
+/**
+ * bench/end-to-end: 12-megapixel uploads from a fake main API through
+ * `media-worker run` (real processes) on MariaDB and SQLite until the last
+ * callback, at 1 and 2 worker processes. Throughput: every upload pending
+ * at once. Latency: uploads arriving one at a time, pending → callback.
+ * The system this replaces took 30–60 s per image.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connectDatabase } from '../src/db/connect.js';
+import { parseDatabaseUrl } from '../src/db/database-url.js';
+import { FakeMainApi } from '../test/helpers/fake-main-api.js';
+import { startLocalMariadb } from '../test/helpers/local-mariadb.js';
+import { CLI, start, waitFor } from '../test/helpers/processes.js';
+import { SAMPLE_PHOTOS, upscaled } from './lib/inputs.js';
+import { markdownTable, median, round, writeResults } from './lib/report.js';
+
+const THROUGHPUT_UPLOADS = 12;
+const LATENCY_UPLOADS = 6;
+const SEED_SYSTEM_SECONDS = 30;
+
+/** Distinct 12 MP JPEGs (a different quality each, so no two share bytes and reuse cannot skip work). */
+async function photos(count: number): Promise<Buffer[]> {
+  return Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      upscaled(SAMPLE_PHOTOS[i % SAMPLE_PHOTOS.length]!, 12, 85 + (i % 10)),
+    ),
+  );
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+interface Scenario {
+  databaseUrl: string;
+  workers: number;
+  files: Buffer[];
+  arrival: 'all-at-once' | 'one-at-a-time';
+}
+
+async function runScenario(scenario: Scenario, dir: string, nextId: () => number) {
+  const api = new FakeMainApi();
+  await api.start();
+  const env = {
+    DATABASE_URL: scenario.databaseUrl,
+    STORAGE_DIR: path.join(dir, 'storage'),
+    MAIN_API_URL: api.url,
+    MEDIA_API_KEY: 'bench',
+    POLL_INTERVAL_MS: '250',
+    IDLE_MAX_MS: '500',
+    CONCURRENCY: '1',
+    LOG_LEVEL: 'error',
+  };
+  const workers = Array.from({ length: scenario.workers }, (_, n) =>
+    start(process.execPath, [CLI, 'run', '--no-serve', '--worker-id', `bench-${n}`], env),
+  );
+  const addedAt = new Map<number, number>();
+  const add = (file: Buffer) => {
+    const id = nextId();
+    addedAt.set(id, Date.now());
+    api.add({ id, userId: 1, imagePath: `/temp_images/p/1-product-1704110400-${id}.jpg`, file });
+    return id;
+  };
+  const started = Date.now();
+  try {
+    if (scenario.arrival === 'all-at-once') for (const file of scenario.files) add(file);
+    else {
+      for (const file of scenario.files) {
+        const id = add(file);
+        await waitFor(() => !api.pending.has(id), `upload ${id}`, 120_000);
+      }
+    }
+    await waitFor(() => api.pending.size === 0, 'every callback', 600_000);
+  } finally {
+    for (const worker of workers) worker.child.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.finished));
+    await api.stop();
+  }
+  const latencies = api
+    .calls('POST', /complete/)
+    .map((c) => (c.at - addedAt.get(Number(c.url.split('/').pop()))!) / 1000);
+  const minutes = (Date.now() - started) / 60_000;
+  return {
+    uploadsPerMinute: scenario.files.length / minutes,
+    p50: median(latencies),
+    p95: percentile(latencies, 95),
+    completed: latencies.length,
+  };
+}
+
+export async function benchEndToEnd(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-e2e-bench-'));
+  const server = await startLocalMariadb();
+  const files = await photos(THROUGHPUT_UPLOADS);
+  let id = 1;
+  const rows: Array<Record<string, unknown>> = [];
+  try {
+    for (const dbKind of server ? ['mariadb', 'sqlite'] : ['sqlite']) {
+      for (const workers of [1, 2]) {
+        for (const arrival of ['all-at-once', 'one-at-a-time'] as const) {
+          const name = `mw_e2e_${dbKind}_${workers}_${arrival.replaceAll('-', '_')}`;
+          let databaseUrl = `sqlite:${path.join(dir, `${name}.sqlite`)}`;
+          if (dbKind === 'mariadb') {
+            const admin = connectDatabase(parseDatabaseUrl(server!.url));
+            await admin.raw(`CREATE DATABASE ${name}`);
+            await admin.destroy();
+            databaseUrl = server!.url.replace(/\/[^/]*$/, `/${name}`);
+          }
+          const chosen = arrival === 'all-at-once' ? files : files.slice(0, LATENCY_UPLOADS);
+          const result = await runScenario(
+            { databaseUrl, workers, files: chosen, arrival },
+            path.join(dir, name),
+            () => id++,
+          );
+          rows.push({ database: dbKind, workers, arrival, uploads: chosen.length, ...result });
+        }
+      }
+    }
+  } finally {
+    await server?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const table = markdownTable(
+    [
+      'database',
+      'worker processes',
+      'arrival',
+      'uploads',
+      'uploads/min',
+      'p50 s',
+      'p95 s',
+      `p50 vs ${SEED_SYSTEM_SECONDS} s seed system`,
+    ],
+    rows.map((r) => [
+      r.database as string,
+      r.workers as number,
+      r.arrival as string,
+      r.uploads as number,
+      round(r.uploadsPerMinute as number, 1),
+      round(r.p50 as number),
+      round(r.p95 as number),
+      `${round(SEED_SYSTEM_SECONDS / (r.p50 as number), 1)}× faster`,
+    ]),
+  );
+  writeResults(
+    'end-to-end',
+    rows,
+    `## end-to-end (12 MP JPEG product uploads, fake main API → callback, local analysis, POLL_INTERVAL_MS=250)\n\n${table}`,
+  );
+}

@@ -1,0 +1,62 @@
+/**
+ * One run of bench/memory: the real image work (decode once, every variant
+ * of the product preset, atomic writes) over `count` images cycling through
+ * the inputs, `concurrency` at once; RSS sampled after every image.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { decodeOnce } from '../src/images/decode-once.js';
+import { formatsFor, intermediateScale, sizesFor } from '../src/images/presets.js';
+import { renderVariants } from '../src/images/render-variants.js';
+import { FileStorage } from '../src/storage/storage.js';
+
+const [countArg, concurrencyArg, ...inputs] = process.argv.slice(2);
+const count = Number(countArg);
+sharp.concurrency(os.availableParallelism());
+sharp.cache(false);
+const storage = new FileStorage(fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-memory-')));
+
+async function processOne(file: string, n: number): Promise<void> {
+  const { width, height } = (await sharp(file).metadata()).autoOrient;
+  const sizes = sizesFor('product', width, height);
+  const scale = intermediateScale(sizes, width, height);
+  const decoded = await decodeOnce(
+    file,
+    Math.max(1, Math.round(width * scale)),
+    Math.max(1, Math.round(height * scale)),
+    300_000_000,
+  );
+  for (const variant of await renderVariants(
+    decoded,
+    sizes,
+    formatsFor('product', decoded.hasTransparency),
+    'original',
+  )) {
+    await storage.writeAtomic(`library/${n % 50}_${variant.size}.${variant.format}`, variant.data);
+  }
+}
+
+const samples: number[] = [];
+let next = 0;
+const started = performance.now();
+await Promise.all(
+  Array.from({ length: Number(concurrencyArg) }, async () => {
+    for (let n = next++; n < count; n = next++) {
+      await processOne(inputs[n % inputs.length]!, n);
+      samples[n] = process.memoryUsage.rss() / 1_048_576;
+    }
+  }),
+);
+fs.rmSync(storage.root, { recursive: true, force: true });
+const at = (n: number) => samples[Math.min(n, samples.length) - 1] ?? 0;
+console.log(
+  JSON.stringify({
+    seconds: (performance.now() - started) / 1000,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    rssAt200Mb: at(200),
+    rssAtEndMb: at(count),
+    samplesEvery50: samples.filter((_, i) => (i + 1) % 50 === 0),
+  }),
+);

@@ -1,0 +1,98 @@
+/**
+ * bench/memory: peak RSS, and RSS growth between image 200 and 1,000 (a
+ * leak or fragmentation check), with glibc malloc and with jemalloc (Debian
+ * libjemalloc2, as the systemd unit preloads it) in the same run; plus peak
+ * RSS at concurrency 2 with 24-megapixel inputs.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { BENCH_DIR, markdownTable, round, writeResults } from './lib/report.js';
+
+const ROOT = path.dirname(BENCH_DIR);
+const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
+const PHOTOS = ['cat-chelsea.png', 'coffee-cup.png', 'hubble-deep-field.jpg'].map((f) =>
+  path.join(ROOT, 'samples/images', f),
+);
+
+interface MemoryRun {
+  seconds: number;
+  peakRssMb: number;
+  rssAt200Mb: number;
+  rssAtEndMb: number;
+  samplesEvery50: number[];
+}
+
+function run(count: number, concurrency: number, inputs: string[], jemalloc: boolean): MemoryRun {
+  const env = { ...process.env, ...(jemalloc ? { LD_PRELOAD: JEMALLOC } : {}) };
+  const stdout = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(BENCH_DIR, 'memory-child.ts'),
+      String(count),
+      String(concurrency),
+      ...inputs,
+    ],
+    { encoding: 'utf8', env, maxBuffer: 1 << 24 },
+  );
+  return JSON.parse(stdout.trim().split('\n').pop()!) as MemoryRun;
+}
+
+export async function benchMemory(): Promise<void> {
+  const allocators = fs.existsSync(JEMALLOC) ? [false, true] : [false];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-membench-'));
+  const big = await Promise.all(
+    PHOTOS.map(async (file, i) => {
+      const out = path.join(dir, `${i}-24mp.jpg`);
+      const { width = 1, height = 1 } = await sharp(file).metadata();
+      const scale = Math.sqrt(24e6 / (width * height));
+      await sharp(file)
+        .resize(Math.round(width * scale), Math.round(height * scale))
+        .jpeg({ quality: 92 })
+        .toFile(out);
+      return out;
+    }),
+  );
+  const rows: Array<Record<string, unknown>> = [];
+  for (const jemalloc of allocators) {
+    const long = run(1000, 2, PHOTOS, jemalloc);
+    rows.push({
+      workload: '1,000 sample photos, 2 at once',
+      allocator: jemalloc ? 'jemalloc' : 'glibc',
+      seconds: round(long.seconds, 1),
+      peakRssMb: round(long.peakRssMb, 0),
+      rssAt200Mb: round(long.rssAt200Mb, 0),
+      rssAt1000Mb: round(long.rssAtEndMb, 0),
+      growthMb: round(long.rssAtEndMb - long.rssAt200Mb, 0),
+      samplesEvery50: long.samplesEvery50.map((v) => round(v, 0)),
+    });
+    const large = run(12, 2, big, jemalloc);
+    rows.push({
+      workload: '12 × 24 MP, 2 at once',
+      allocator: jemalloc ? 'jemalloc' : 'glibc',
+      seconds: round(large.seconds, 1),
+      peakRssMb: round(large.peakRssMb, 0),
+      rssAt200Mb: null,
+      rssAt1000Mb: null,
+      growthMb: null,
+    });
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  const table = markdownTable(
+    ['workload', 'allocator', 's', 'peak RSS MB', 'RSS @200 MB', 'RSS @1000 MB', 'growth 200→1000 MB'],
+    rows.map((r) => [
+      r.workload as string,
+      r.allocator as string,
+      r.seconds as number,
+      r.peakRssMb as number,
+      (r.rssAt200Mb as number | null) ?? '-',
+      (r.rssAt1000Mb as number | null) ?? '-',
+      (r.growthMb as number | null) ?? '-',
+    ]),
+  );
+  writeResults('memory', rows, `## memory (the resize step's image work)\n\n${table}`);
+}
