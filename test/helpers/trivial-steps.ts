@@ -13,6 +13,9 @@ export interface TrivialStepOptions {
   /** Media id whose retrieve step never finishes (the process is to be killed). */
   hangOn?: number;
   hangMarker?: string;
+  /** Media id whose retrieve step takes `slowMs` (longer than a lease: heartbeats must keep it). */
+  slowOn?: number;
+  slowMs?: number;
 }
 
 export function trivialSteps(options: TrivialStepOptions): Step[] {
@@ -23,6 +26,10 @@ export function trivialSteps(options: TrivialStepOptions): Step[] {
       if (name === 'retrieve' && context.media.id === options.hangOn) {
         fs.writeFileSync(options.hangMarker ?? `${options.runLog}.hang`, String(process.pid));
         await new Promise(() => undefined);
+      }
+      if (name === 'retrieve' && context.media.id === options.slowOn) {
+        fs.writeFileSync(`${options.runLog}.slow`, String(process.pid));
+        await new Promise((resolve) => setTimeout(resolve, options.slowMs ?? 0));
       }
       await new Promise((resolve) => setImmediate(resolve));
       return { status: 'completed' };

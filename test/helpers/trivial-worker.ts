@@ -26,6 +26,9 @@ const loop = new WorkerLoop({
     workerId: config.workerId,
     ...(process.env.HANG_ON ? { hangOn: Number(process.env.HANG_ON) } : {}),
     ...(process.env.HANG_MARKER ? { hangMarker: process.env.HANG_MARKER } : {}),
+    ...(process.env.SLOW_ON
+      ? { slowOn: Number(process.env.SLOW_ON), slowMs: Number(process.env.SLOW_MS ?? 0) }
+      : {}),
   }),
 });
 handleShutdownSignals(() => loop.stop(), log);

@@ -134,4 +134,32 @@ describe.each(availableDialects())('worker processes on %s', (dialect) => {
     const events = (await t.db('processing_events').where({ media_id: victim }).pluck('event')) as string[];
     expect(events).toContain('retry_scheduled');
   });
+
+  it('heartbeats keep the lease of a step that runs longer than a lease: no takeover', async () => {
+    await t.db('media_files').delete();
+    const [slow] = await addItems(t.db, 1);
+    const runLog = path.join(dir, 'heartbeat.log');
+    const env = {
+      DATABASE_URL: t.url,
+      LEASE_MS: '1000',
+      POLL_INTERVAL_MS: '20',
+      IDLE_MAX_MS: '100',
+      RUN_LOG: runLog,
+      ONCE: '1',
+    };
+    const owner = startTrivialWorker({ ...env, WORKER_ID: 'owner', SLOW_ON: String(slow), SLOW_MS: '4000' });
+    children.push(owner.child);
+    await waitFor(() => fs.existsSync(`${runLog}.slow`), 'the slow step to start');
+    // A second worker polls all through the slow step (four leases long) and must find nothing to take over.
+    const rival = startTrivialWorker({ ...env, WORKER_ID: 'rival', ONCE: '0' });
+    children.push(rival.child);
+    const result = await owner.finished;
+    expect(result.code, result.stderr).toBe(0);
+    rival.child.kill('SIGTERM');
+    expect((await rival.finished).code).toBe(0);
+    expect(await findChecklist(t.db, slow!)).toMatchObject({ state: 'completed', retrieve_file_attempts: 1 });
+    expect(readRuns(runLog)).toEqual([`${slow} retrieve owner`, `${slow} callback owner`]);
+    const events = (await t.db('processing_events').where({ media_id: slow }).pluck('event')) as string[];
+    expect(events).not.toContain('retry_scheduled');
+  });
 });
