@@ -8,14 +8,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
+import { SAMPLE_PHOTOS, upscaled } from './lib/inputs.js';
 import { BENCH_DIR, markdownTable, round, writeResults } from './lib/report.js';
 
-const ROOT = path.dirname(BENCH_DIR);
 const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
-const PHOTOS = ['cat-chelsea.png', 'coffee-cup.png', 'hubble-deep-field.jpg'].map((f) =>
-  path.join(ROOT, 'samples/images', f),
-);
 
 interface MemoryRun {
   seconds: number;
@@ -46,20 +42,15 @@ export async function benchMemory(): Promise<void> {
   const allocators = fs.existsSync(JEMALLOC) ? [false, true] : [false];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-membench-'));
   const big = await Promise.all(
-    PHOTOS.map(async (file, i) => {
+    SAMPLE_PHOTOS.map(async (file, i) => {
       const out = path.join(dir, `${i}-24mp.jpg`);
-      const { width = 1, height = 1 } = await sharp(file).metadata();
-      const scale = Math.sqrt(24e6 / (width * height));
-      await sharp(file)
-        .resize(Math.round(width * scale), Math.round(height * scale))
-        .jpeg({ quality: 92 })
-        .toFile(out);
+      fs.writeFileSync(out, await upscaled(file, 24));
       return out;
     }),
   );
   const rows: Array<Record<string, unknown>> = [];
   for (const jemalloc of allocators) {
-    const long = run(1000, 2, PHOTOS, jemalloc);
+    const long = run(1000, 2, SAMPLE_PHOTOS, jemalloc);
     rows.push({
       workload: '1,000 sample photos, 2 at once',
       allocator: jemalloc ? 'jemalloc' : 'glibc',
