@@ -5,14 +5,6 @@
  */
 export type ErrorClass = 'INVALID_INPUT' | 'GONE' | 'TRANSIENT' | 'RATE_LIMIT' | 'AUTH';
 
-export const ERROR_CLASSES: readonly ErrorClass[] = [
-  'INVALID_INPUT',
-  'GONE',
-  'TRANSIENT',
-  'RATE_LIMIT',
-  'AUTH',
-];
-
 export abstract class MediaError extends Error {
   abstract readonly errorClass: ErrorClass;
   constructor(message: string, options?: ErrorOptions) {

@@ -27,13 +27,3 @@ export async function perceptualHash(image: Sharp): Promise<string> {
   for (const c of coefficients) hash = (hash << 1n) | (c > median ? 1n : 0n);
   return hash.toString(16).padStart(16, '0');
 }
-
-export function hammingDistance(a: string, b: string): number {
-  let x = BigInt(`0x${a}`) ^ BigInt(`0x${b}`);
-  let bits = 0;
-  while (x > 0n) {
-    bits += Number(x & 1n);
-    x >>= 1n;
-  }
-  return bits;
-}

@@ -3,7 +3,6 @@
  * whichever step needs it first and kept in the run's scratch space for the
  * next. A step that runs in a later claim (after a crash) decodes again.
  */
-import { InvalidInputError } from '../errors.js';
 import { decodeForSizes, type DecodedImage } from '../images/decode-once.js';
 import { removeBackgroundInThread } from '../images/pixel-thread.js';
 import { sizesFor } from '../images/presets.js';
@@ -48,8 +47,4 @@ export async function logoWithoutBackground(
   const removal = await removeBackgroundInThread(decoded);
   context.scratch.set('removal', removal);
   return removal;
-}
-
-export function isDecodeFailure(error: unknown): boolean {
-  return error instanceof InvalidInputError;
 }
