@@ -1,5 +1,6 @@
 /** Everything `show` prints about one item: the media row, its checklist, its timeline and its files. */
 import type { Db } from './connect.js';
+import type { VariantRow } from './media-outputs.js';
 import {
   findChecklist,
   findMedia,
@@ -20,22 +21,12 @@ export interface EventRecord {
   at: number;
 }
 
-export interface VariantRecord {
-  size: string;
-  format: string;
-  bg: string;
-  width: number;
-  height: number;
-  bytes: number;
-  path: string;
-}
-
 export interface ItemDetail {
   media: MediaRecord;
   checklist: ChecklistRecord;
   steps: StepState[];
   events: EventRecord[];
-  variants: VariantRecord[];
+  variants: VariantRow[];
 }
 
 export async function itemDetail(db: Db, id: number): Promise<ItemDetail | undefined> {
@@ -43,9 +34,9 @@ export async function itemDetail(db: Db, id: number): Promise<ItemDetail | undef
   if (!media || !checklist) return undefined;
   const events = (await db('processing_events').where({ media_id: id }).orderBy('id')) as EventRecord[];
   const variants = (await db('media_variants')
-    .select('size', 'format', 'bg', 'width', 'height', 'bytes', 'path')
+    .select('size', 'format', 'bg', 'width', 'height', 'bytes', 'path', 'etag')
     .where({ media_id: id })
-    .orderBy(['size', 'format', 'bg'])) as VariantRecord[];
+    .orderBy(['size', 'format', 'bg'])) as VariantRow[];
   return {
     media,
     checklist,

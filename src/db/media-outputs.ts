@@ -44,6 +44,16 @@ export async function listVariants(db: Db, mediaId: number): Promise<VariantRow[
 
 export type AnalysisRow = Record<string, unknown>;
 
+/** A JSON text column of the analysis row, parsed; undefined when empty or not JSON. */
+export function parseJsonColumn(value: unknown): unknown {
+  if (typeof value !== 'string') return value ?? undefined;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function saveAnalysis(db: Db, guard: ClaimGuard, row: AnalysisRow): Promise<void> {
   const now = Date.now();
   await fencedUpdate(db, guard, {

@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/connect.js';
-import { findAnalysis } from '../db/media-outputs.js';
+import { findAnalysis, parseJsonColumn } from '../db/media-outputs.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -14,31 +14,22 @@ export function isAuthorised(header: string | undefined, key: string | undefined
   return timingSafeEqual(digest(header.slice('Bearer '.length)), digest(key));
 }
 
-function parseJson(value: unknown): unknown {
-  if (typeof value !== 'string') return value ?? null;
-  try {
-    return JSON.parse(value) as unknown;
-  } catch {
-    return value;
-  }
-}
-
 export function analysisBody(row: Record<string, unknown>): Record<string, unknown> {
   return {
     style: row.style_classification ?? null,
     medium: row.medium_detected ?? null,
     subject_matter: row.subject_matter ?? null,
     quality_score: row.quality_score ?? null,
-    mood_keywords: parseJson(row.mood_keywords) ?? [],
-    brand_colors: parseJson(row.brand_colors),
-    site_context: parseJson(row.site_context),
-    dominant_colors: parseJson(row.dominant_colors) ?? [],
-    detected_objects: parseJson(row.detected_objects),
-    detected_text: parseJson(row.detected_text),
+    mood_keywords: parseJsonColumn(row.mood_keywords) ?? [],
+    brand_colors: parseJsonColumn(row.brand_colors) ?? null,
+    site_context: parseJsonColumn(row.site_context) ?? null,
+    dominant_colors: parseJsonColumn(row.dominant_colors) ?? [],
+    detected_objects: parseJsonColumn(row.detected_objects) ?? null,
+    detected_text: parseJsonColumn(row.detected_text) ?? null,
     confidence_score: row.confidence_score ?? null,
     placeholder_hash: row.placeholder_hash ?? null,
     perceptual_hash: row.perceptual_hash ?? null,
-    exif: parseJson(row.exif_summary),
+    exif: parseJsonColumn(row.exif_summary) ?? null,
     provider: row.provider ?? null,
     provider_version: row.provider_version ?? null,
   };

@@ -1,17 +1,8 @@
 /** The body of POST /api/media/complete (CONTRACT.md §3), built from what the item really has. */
 import type { Db } from '../db/connect.js';
-import { findAnalysis, listVariants } from '../db/media-outputs.js';
+import { findAnalysis, listVariants, parseJsonColumn } from '../db/media-outputs.js';
 import { findChecklist, type MediaRecord } from '../db/records.js';
 import { SIZE_NAMES } from '../images/presets.js';
-
-function parsed(value: unknown): unknown {
-  if (typeof value !== 'string') return value ?? undefined;
-  try {
-    return JSON.parse(value) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
 export async function buildCompleteBody(
   db: Db,
@@ -40,14 +31,14 @@ export async function buildCompleteBody(
       style: analysis.style_classification ?? undefined,
       medium: analysis.medium_detected ?? undefined,
       quality_score: analysis.quality_score ?? undefined,
-      mood_keywords: parsed(analysis.mood_keywords) ?? [],
-      dominant_colors: parsed(analysis.dominant_colors) ?? [],
+      mood_keywords: parseJsonColumn(analysis.mood_keywords) ?? [],
+      dominant_colors: parseJsonColumn(analysis.dominant_colors) ?? [],
     };
     if (media.role === 'logo') {
-      ai.brand_colors = parsed(analysis.brand_colors) ?? [];
+      ai.brand_colors = parseJsonColumn(analysis.brand_colors) ?? [];
       ai.background_removed = variants.some((v) => v.bg === 'removed');
     }
-    if (media.role === 'site') ai.site_context = parsed(analysis.site_context);
+    if (media.role === 'site') ai.site_context = parseJsonColumn(analysis.site_context);
     body.ai_analysis = Object.fromEntries(Object.entries(ai).filter(([, value]) => value !== undefined));
   }
   return body;

@@ -53,20 +53,13 @@ describe('main API faults', () => {
     return id;
   }
 
-  /** One poll, then the worker until the queue is empty, then a poll for the failure reports. */
-  async function process(timeoutMs = 2000): Promise<void> {
-    const config = loadConfig({
-      DATABASE_URL: t.url,
-      STORAGE_DIR: path.join(dir, 'storage'),
-      MAIN_API_URL: api.url,
-      MEDIA_API_KEY: 'k',
-      MAIN_API_TIMEOUT_MS: String(timeoutMs),
-    });
+  /** A client and poller against the fake main API, sharing the test's auth state. */
+  function connect(timeoutMs = 2000): { client: MainApiClient; poller: MainApiPoller } {
     const client = new MainApiClient({
       baseUrl: api.url,
       apiKey: 'k',
       timeoutMs,
-      maxUploadBytes: config.maxUploadBytes,
+      maxUploadBytes: 5_242_880,
       auth,
     });
     const poller = new MainApiPoller({
@@ -78,6 +71,19 @@ describe('main API faults', () => {
       onNewWork: () => undefined,
       retention: retentionPolicy(loadConfig({})),
     });
+    return { client, poller };
+  }
+
+  /** One poll, then the worker until the queue is empty, then a poll for the failure reports. */
+  async function process(timeoutMs = 2000): Promise<void> {
+    const config = loadConfig({
+      DATABASE_URL: t.url,
+      STORAGE_DIR: path.join(dir, 'storage'),
+      MAIN_API_URL: api.url,
+      MEDIA_API_KEY: 'k',
+      MAIN_API_TIMEOUT_MS: String(timeoutMs),
+    });
+    const { client, poller } = connect(timeoutMs);
     await poller.pollOnce();
     await makeWorker(
       t.db,
@@ -147,23 +153,7 @@ describe('main API faults', () => {
   it('pauses on 401 without burning attempts, fails readiness meanwhile, and recovers', async () => {
     const id = addUpload();
     api.faults.push({ method: 'GET', path: /pending/, fault: '401', times: 1 });
-    const config = loadConfig({});
-    const client = new MainApiClient({
-      baseUrl: api.url,
-      apiKey: 'k',
-      timeoutMs: 2000,
-      maxUploadBytes: config.maxUploadBytes,
-      auth,
-    });
-    const poller = new MainApiPoller({
-      db: t.db,
-      client,
-      log: silentLogger(),
-      pollIntervalMs: 50,
-      idleMaxMs: 200,
-      onNewWork: () => undefined,
-      retention: retentionPolicy(loadConfig({})),
-    });
+    const { poller } = connect();
     await expect(poller.pollOnce()).rejects.toBeInstanceOf(AuthError);
     expect(auth.currentProblem()).toMatch(/answered 401 to the pending list: check MEDIA_API_KEY/);
     // While paused, no call goes out at all.
@@ -195,23 +185,7 @@ describe('main API faults', () => {
       .where({ main_api_id: lost })
       .update({ completed_at: Date.now() - 120_000 });
     const vanished = addUpload();
-    const config = loadConfig({});
-    const client = new MainApiClient({
-      baseUrl: api.url,
-      apiKey: 'k',
-      timeoutMs: 2000,
-      maxUploadBytes: config.maxUploadBytes,
-      auth,
-    });
-    const poller = new MainApiPoller({
-      db: t.db,
-      client,
-      log: silentLogger(),
-      pollIntervalMs: 50,
-      idleMaxMs: 200,
-      onNewWork: () => undefined,
-      retention: retentionPolicy(loadConfig({})),
-    });
+    const { poller } = connect();
     const firstPoll = await poller.pollOnce();
     expect(firstPoll).toMatchObject({ imported: 1, callbacksResent: 1 });
     expect(
