@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
 import { requeueItems } from '../db/requeue-items.js';
-import { insertEvent } from '../db/fenced-update.js';
+import { failUnclaimedItem } from '../db/item-transitions.js';
 import { TEMP_PREFIX, type Storage } from '../storage/storage.js';
 import { deleteItem, deleteOriginal, filesOf } from './delete-item.js';
 
@@ -194,18 +194,6 @@ async function asyncFilter<T>(items: T[], predicate: (item: T) => Promise<boolea
 }
 
 async function markFilesVanished(db: Db, id: number, missing: number): Promise<void> {
-  const now = Date.now();
   const message = `${missing} variant file(s) vanished from storage and the original is gone too: cannot be re-made`;
-  await db.transaction(async (trx) => {
-    await trx('media_files').where({ id }).update({ status: 'failed', updated_at: now });
-    await trx('processing_checklist').where({ media_id: id }).update({
-      state: 'failed',
-      failed_step: 'resize',
-      failed_at: now,
-      last_error: message,
-      last_error_class: 'GONE',
-      updated_at: now,
-    });
-    await insertEvent(trx, id, null, { step: 'resize', event: 'failed', errorClass: 'GONE', message }, now);
-  });
+  await failUnclaimedItem(db, id, { step: 'resize', errorClass: 'GONE', message });
 }

@@ -5,7 +5,8 @@
  * once-only outbox of failure reports (DELETE cleanup).
  */
 import type { Db } from './connect.js';
-import { insertEvent, retryOnDbContention } from './fenced-update.js';
+import { insertEvent } from './fenced-update.js';
+import { failUnclaimedItem } from './item-transitions.js';
 import { insertMedia, type NewMedia } from './insert-media.js';
 
 const CHUNK = 500;
@@ -76,35 +77,9 @@ export async function failVanishedUploads(
   const message = 'the upload disappeared from the main API pending list before it was retrieved';
   for (const row of candidates.filter((r) => !pendingMainApiIds.has(Number(r.main_api_id)))) {
     const id = Number(row.id);
-    const now = Date.now();
-    const failed = await retryOnDbContention(() =>
-      db.transaction(async (trx) => {
-        const matched = await trx('processing_checklist')
-          .where({ media_id: id, state: 'queued', retrieve_file: 'pending' })
-          .whereNull('claim_token')
-          .update({
-            state: 'failed',
-            retrieve_file: 'failed',
-            failed_step: 'retrieve',
-            failed_at: now,
-            next_attempt_at: now,
-            last_error: message,
-            last_error_class: 'GONE',
-            updated_at: now,
-          });
-        if (matched === 0) return false;
-        await trx('media_files').where({ id }).update({ status: 'failed', updated_at: now });
-        await insertEvent(
-          trx,
-          id,
-          null,
-          { step: 'retrieve', event: 'failed', errorClass: 'GONE', message },
-          now,
-        );
-        return true;
-      }),
-    );
-    if (failed) gone.push(id);
+    const failure = { step: 'retrieve' as const, errorClass: 'GONE' as const, message };
+    if (await failUnclaimedItem(db, id, failure, { state: 'queued', retrieve_file: 'pending' }))
+      gone.push(id);
   }
   return gone;
 }
