@@ -5,10 +5,20 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from './db/connect.js';
+import { countByStatus, oldestPendingAgeMs } from './db/queue-stats.js';
 import { storageStats } from './db/storage-stats.js';
 import { diskUsage } from './storage/disk-usage.js';
 
 const PREFIX = 'media_worker_';
+
+/** The same promise for every caller within `ms`: collectors of one scrape share one query. */
+function sharedFor<T>(ms: number, load: () => Promise<T>): () => Promise<T> {
+  let cached: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    if (!cached || Date.now() - cached.at > ms) cached = { at: Date.now(), value: load() };
+    return cached.value;
+  };
+}
 
 export class Metrics {
   readonly registry = new Registry();
@@ -93,12 +103,9 @@ export class Metrics {
       labelNames: ['status'],
       registers: [this.registry],
       async collect() {
-        const rows = (await db('media_files').select('status').count({ n: '*' }).groupBy('status')) as Array<{
-          status: string;
-          n: number | string;
-        }>;
+        const byStatus = await countByStatus(db);
         this.reset();
-        for (const row of rows) this.set({ status: row.status }, Number(row.n));
+        for (const [status, n] of Object.entries(byStatus)) this.set({ status }, n);
       },
     });
     new Gauge({
@@ -106,20 +113,18 @@ export class Metrics {
       help: 'Age of the oldest item not yet completed or failed (0 when none).',
       registers: [this.registry],
       async collect() {
-        const row = (await db('media_files')
-          .whereIn('status', ['pending', 'downloading', 'processing'])
-          .min({ at: 'created_at' })
-          .first()) as { at: number | string | null } | undefined;
-        this.set(row?.at ? (Date.now() - Number(row.at)) / 1000 : 0);
+        this.set(((await oldestPendingAgeMs(db)) ?? 0) / 1000);
       },
     });
+    // Two gauges read the same four queries: one run serves both within a scrape.
+    const storage = sharedFor(1000, () => storageStats(db));
     new Gauge({
       name: `${PREFIX}storage_bytes`,
       help: 'Bytes stored, by area (bulk: originals; library: variants) and data type, as recorded in the database.',
       labelNames: ['area', 'data_type'],
       registers: [this.registry],
       async collect() {
-        const stats = await storageStats(db);
+        const stats = await storage();
         this.reset();
         for (const [dataType, usage] of Object.entries(stats.byDataType)) {
           this.set({ area: 'bulk', data_type: dataType }, usage.bulk.bytes);
@@ -132,7 +137,7 @@ export class Metrics {
       help: 'Variant bytes shared with an identical earlier upload instead of being made again.',
       registers: [this.registry],
       async collect() {
-        this.set((await storageStats(db)).dedup.bytesSaved);
+        this.set((await storage()).dedup.bytesSaved);
       },
     });
     new Gauge({

@@ -31,14 +31,24 @@ async function countBy(
   return Object.fromEntries(rows.map((row) => [row.key ?? 'none', Number(row.n)]));
 }
 
-export async function queueStats(db: Db, liveWorkerMs: number): Promise<QueueStats> {
-  const now = Date.now();
-  const bySteps = {} as Record<StepName, Record<string, number>>;
-  for (const step of STEP_NAMES) bySteps[step] = await countBy(db, 'processing_checklist', STEP_COLUMN[step]);
+/** Items by media status. */
+export function countByStatus(db: Db): Promise<Record<string, number>> {
+  return countBy(db, 'media_files', 'status');
+}
+
+/** How long the oldest unfinished item has waited, or null when none is waiting. */
+export async function oldestPendingAgeMs(db: Db, now = Date.now()): Promise<number | null> {
   const oldest = (await db('media_files')
     .whereIn('status', ['pending', 'downloading', 'processing'])
     .min({ at: 'created_at' })
     .first()) as { at: number | string | null } | undefined;
+  return oldest?.at === null || oldest?.at === undefined ? null : now - Number(oldest.at);
+}
+
+export async function queueStats(db: Db, liveWorkerMs: number): Promise<QueueStats> {
+  const now = Date.now();
+  const bySteps = {} as Record<StepName, Record<string, number>>;
+  for (const step of STEP_NAMES) bySteps[step] = await countBy(db, 'processing_checklist', STEP_COLUMN[step]);
   const queued = (await db('processing_checklist')
     .where({ state: 'queued' })
     .select(
@@ -50,10 +60,10 @@ export async function queueStats(db: Db, liveWorkerMs: number): Promise<QueueSta
     )
     .first()) as { due: unknown; waiting: unknown; leased: unknown } | undefined;
   return {
-    byStatus: await countBy(db, 'media_files', 'status'),
+    byStatus: await countByStatus(db),
     bySteps,
     failuresByClass: await countBy(db, 'processing_checklist', 'last_error_class', { state: 'failed' }),
-    oldestPendingAgeMs: oldest?.at === null || oldest?.at === undefined ? null : now - Number(oldest.at),
+    oldestPendingAgeMs: await oldestPendingAgeMs(db, now),
     dueNow: Number(queued?.due ?? 0),
     waitingForRetry: Number(queued?.waiting ?? 0),
     leased: Number(queued?.leased ?? 0),
