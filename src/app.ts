@@ -14,6 +14,8 @@ import { WorkerLoop } from './queue/worker-loop.js';
 import { createServer } from './http/server.js';
 import { VariantLookup } from './http/variant-lookup.js';
 import { stopPixelThread } from './images/pixel-thread.js';
+import { closeProviders, createProviders, logProviders } from './analysis/providers.js';
+import type { AnalysisProvider } from './analysis/provider.js';
 import { Metrics } from './metrics.js';
 import type { FastifyInstance } from 'fastify';
 import { diskUsage } from './storage/disk-usage.js';
@@ -37,6 +39,7 @@ export class App {
   private readonly lookup: VariantLookup;
   private readonly mainApiAuth: MainApiAuthState | undefined;
   private readonly mainApi: MainApiClient | undefined;
+  private readonly providers: AnalysisProvider[];
   private worker: WorkerLoop | undefined;
   private poller: MainApiPoller | undefined;
   private server: FastifyInstance | undefined;
@@ -50,6 +53,7 @@ export class App {
     this.db = connectDatabase(config.database);
     this.storage = new FileStorage(config.storageDir);
     this.lookup = new VariantLookup(this.db);
+    this.providers = createProviders(config, log);
     if (isMainApiConfigured(config)) {
       this.mainApiAuth = new MainApiAuthState(log, AUTH_PAUSE_MS);
       this.mainApi = new MainApiClient({
@@ -104,6 +108,7 @@ export class App {
 
   async close(): Promise<void> {
     await stopPixelThread();
+    await closeProviders(this.providers);
     await this.db.destroy();
   }
 
@@ -124,12 +129,14 @@ export class App {
   }
 
   private async runWorker(once: boolean): Promise<void> {
+    logProviders(this.providers, this.log);
     this.worker = new WorkerLoop({
       ...this.config,
       db: this.db,
       version: VERSION,
       steps: buildPipeline(this.config, this.db, this.storage, {
         metrics: this.metrics,
+        providers: this.providers,
         ...(this.mainApi ? { mainApi: this.mainApi } : {}),
       }),
       authPauseMs: AUTH_PAUSE_MS,

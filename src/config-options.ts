@@ -3,10 +3,13 @@
  * and documentation. CLI flags are the same words in kebab-case.
  */
 import os from 'node:os';
-import type { DatabaseTarget } from './db/database-url.js';
-import type { DataType } from './media-roles.js';
+import type { Config } from './config-type.js';
+import { PROVIDER_NAMES } from './analysis/provider.js';
+import { modelsInstalled } from './analysis/models/model-packages.js';
 import {
   LOG_LEVELS,
+  fraction,
+  providerList,
   httpUrl,
   integer,
   logLevel,
@@ -15,41 +18,10 @@ import {
   port,
   positiveInt,
   text,
-  type LogLevel,
   type Parser,
 } from './config-parsers.js';
 import { parseDatabaseUrl } from './db/database-url.js';
 import { parseRetentionDays } from './retention.js';
-
-/** The validated, frozen settings every part of the daemon is handed a slice of. */
-export interface Config {
-  readonly database: DatabaseTarget;
-  readonly storageDir: string;
-  readonly mainApiUrl: string | undefined;
-  readonly mediaApiKey: string | undefined;
-  readonly mainApiTimeoutMs: number;
-  readonly publicBaseUrl: string;
-  readonly httpHost: string;
-  readonly httpPort: number;
-  readonly workerId: string;
-  readonly concurrency: number;
-  readonly pollIntervalMs: number;
-  readonly idleMaxMs: number;
-  readonly leaseMs: number;
-  readonly maxAttempts: number;
-  readonly retryBaseMs: number;
-  readonly retryMaxMs: number;
-  readonly healIntervalMs: number;
-  readonly healBatch: number;
-  readonly maxUploadBytes: number;
-  readonly maxInputPixels: number;
-  readonly shutdownGraceMs: number;
-  readonly diskAlertPercent: number;
-  readonly retentionDays: Partial<Record<DataType, number>>;
-  readonly originalsRetentionDays: number;
-  readonly testDataRetentionHours: number;
-  readonly logLevel: LogLevel;
-}
 
 export interface Option<K extends keyof Config> {
   key: K;
@@ -238,6 +210,41 @@ export const OPTIONS = [
     default: '24',
     parse: positiveInt,
     doc: 'hours test data lives',
+  }),
+  option({
+    key: 'analysisProviders',
+    env: 'ANALYSIS_PROVIDERS',
+    default: () => (modelsInstalled() ? 'local,models' : 'local'),
+    parse: providerList,
+    doc: `analysis providers, in merge order: ${PROVIDER_NAMES.join(', ')} (default local,models when the model packages are installed)`,
+  }),
+  option({
+    key: 'moderationThreshold',
+    env: 'MODERATION_THRESHOLD',
+    default: '0.7',
+    parse: fraction,
+    doc: 'porn + hentai probability at which an image is flagged (0–1)',
+  }),
+  option({
+    key: 'analysisRemoteUrl',
+    env: 'ANALYSIS_REMOTE_URL',
+    default: undefined,
+    parse: httpUrl,
+    doc: 'the remote vision service the "remote" provider posts images to',
+  }),
+  option({
+    key: 'analysisRemoteKey',
+    env: 'ANALYSIS_REMOTE_KEY',
+    default: undefined,
+    parse: text,
+    doc: 'Bearer key for ANALYSIS_REMOTE_URL',
+  }),
+  option({
+    key: 'analysisRemoteTimeoutMs',
+    env: 'ANALYSIS_REMOTE_TIMEOUT_MS',
+    default: '15000',
+    parse: positiveInt,
+    doc: 'timeout of one remote analysis call',
   }),
   option({ key: 'logLevel', env: 'LOG_LEVEL', default: 'info', parse: logLevel, doc: LOG_LEVELS.join('|') }),
 ] as const;

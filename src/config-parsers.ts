@@ -1,3 +1,5 @@
+import { PROVIDER_NAMES, type ProviderName } from './analysis/provider.js';
+
 /** Parsers for configuration values: each returns the value or throws a message naming what was expected. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -47,4 +49,27 @@ export const percent: Parser<number> = (raw) => {
   const value = integer(1, 'a percentage 1–100')(raw);
   if (value > 100) throw new Error(`must be a percentage 1–100 (got "${raw}")`);
   return value;
+};
+
+/** A number in (0, 1]. */
+export const fraction: Parser<number> = (raw) => {
+  const value = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0 || value > 1) {
+    throw new Error(`must be a number above 0 and at most 1 (got "${raw}")`);
+  }
+  return value;
+};
+
+/** A comma-separated list of analysis providers, each named once. */
+export const providerList: Parser<readonly ProviderName[]> = (raw) => {
+  const names = raw
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter(Boolean);
+  const unknown = names.filter((name) => !(PROVIDER_NAMES as readonly string[]).includes(name));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new Error(`must list providers among ${PROVIDER_NAMES.join(', ')} (got "${raw}")`);
+  }
+  if (new Set(names).size !== names.length) throw new Error(`names a provider twice (got "${raw}")`);
+  return names as ProviderName[];
 };

@@ -6,7 +6,8 @@
 import { UsageError } from './errors.js';
 import type { RetentionPolicy } from './retention.js';
 import type { LogLevel } from './config-parsers.js';
-import { OPTIONS, type Config } from './config-options.js';
+import { OPTIONS } from './config-options.js';
+import type { Config } from './config-type.js';
 
 export type { Config };
 
@@ -49,6 +50,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, unknown
   }
   if ((values.mainApiUrl === undefined) !== (values.mediaApiKey === undefined)) {
     problems.push('MAIN_API_URL and MEDIA_API_KEY must be set together (or neither)');
+  }
+  const providers = values.analysisProviders as Config['analysisProviders'] | undefined;
+  if (providers?.includes('remote') && values.analysisRemoteUrl === undefined) {
+    problems.push('ANALYSIS_PROVIDERS includes remote, so ANALYSIS_REMOTE_URL must be set');
   }
   if (problems.length > 0) throw new UsageError(`invalid configuration: ${problems.join('; ')}`);
   return Object.freeze(values as Config);

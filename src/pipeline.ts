@@ -6,7 +6,9 @@ import type { Db } from './db/connect.js';
 import { createLocalSourceOpener } from './intake/local-source.js';
 import type { MainApiClient } from './intake/main-api-client.js';
 import { createMainApiSourceOpener } from './intake/main-api-source.js';
-import type { Logger } from './log.js';
+import { silentLogger, type Logger } from './log.js';
+import { createProviders } from './analysis/providers.js';
+import type { AnalysisProvider } from './analysis/provider.js';
 import type { Metrics } from './metrics.js';
 import { createAnalyseStep } from './steps/analyse.js';
 import { buildCompleteBody } from './steps/callback-body.js';
@@ -19,11 +21,14 @@ import type { Storage } from './storage/storage.js';
 export interface PipelineExtras {
   metrics?: Metrics;
   mainApi?: MainApiClient;
+  /** The analysis providers (App creates them from the config and closes them at exit). */
+  providers?: readonly AnalysisProvider[];
 }
 
 export function buildPipeline(config: Config, db: Db, storage: Storage, extras: PipelineExtras = {}): Step[] {
   const images = { db, storage, maxInputPixels: config.maxInputPixels };
   const { mainApi, metrics } = extras;
+  const providers = extras.providers ?? createProviders(config, silentLogger());
   return [
     createRetrieveStep({
       storage,
@@ -34,7 +39,7 @@ export function buildPipeline(config: Config, db: Db, storage: Storage, extras: 
         ...(mainApi ? { main_api: createMainApiSourceOpener(mainApi) } : {}),
       },
     }),
-    createAnalyseStep(images),
+    createAnalyseStep({ ...images, providers }),
     createResizeStep({ ...images, ...(metrics ? { onVariantWritten: metrics.onVariantWritten } : {}) }),
     createCallbackStep(
       mainApi

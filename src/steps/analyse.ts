@@ -1,42 +1,24 @@
 /**
- * Step 2, analyse (local provider): colours, quality, mood, placeholder and
- * perceptual hashes, EXIF summary, brand colours for logos, site context.
- * A failure of the analysis itself never blocks delivery: the step is
- * recorded as skipped with the reason and the item goes on without it
- * (ai_enhanced: false). A file that cannot be decoded is another matter: it
- * fails the item here, as resize would.
+ * Step 2, analyse: every configured provider (local measurements, models, a
+ * remote service) looks at the item's one decode; their reports merge into
+ * media_ai_analysis with each field's provider, version and confidence.
+ * Analysis never blocks delivery: a provider that fails is logged and left
+ * out, and if every provider fails the step is recorded as skipped and the
+ * item goes on (ai_enhanced: false). A file that cannot be decoded is another
+ * matter: it fails the item here, as resize would.
  */
-import sharp from 'sharp';
 import type { Db } from '../db/connect.js';
-import { findAnalysis, findDuplicateSource, saveAnalysis, type AnalysisRow } from '../db/media-outputs.js';
+import { findAnalysis, findDuplicateSource, saveAnalysis } from '../db/media-outputs.js';
+import { mergeAnalysis, type ProviderRun } from '../analysis/merge-analysis.js';
+import type { AnalysisInput, AnalysisProvider } from '../analysis/provider.js';
 import { LeaseLostError } from '../errors.js';
-import { analyseImage, type LocalAnalysis } from '../images/analyse-image.js';
-import { summariseExif, type ExifSummary } from '../images/exif-summary.js';
-import { VERSION } from '../version.js';
+import { parseRole, type Role } from '../media-roles.js';
 import { decodedItem, logoWithoutBackground, type DecodeOptions } from './decoded-item.js';
 import type { Step, StepContext, StepOutcome } from './step.js';
 
 export interface AnalyseOptions extends DecodeOptions {
   db: Db;
-}
-
-export const LOCAL_PROVIDER = 'local';
-
-function toRow(analysis: LocalAnalysis, exif: ExifSummary | undefined): AnalysisRow {
-  const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
-  return {
-    dominant_colors: json(analysis.dominantColors),
-    quality_score: analysis.qualityScore,
-    mood_keywords: json(analysis.moodKeywords),
-    brand_colors: json(analysis.brandColors),
-    site_context: json(analysis.siteContext),
-    placeholder_hash: analysis.placeholderHash,
-    perceptual_hash: analysis.perceptualHash,
-    exif_summary: json(exif),
-    raw_responses: json({ [LOCAL_PROVIDER]: { ...analysis, exif } }),
-    provider: LOCAL_PROVIDER,
-    provider_version: VERSION,
-  };
+  providers: readonly AnalysisProvider[];
 }
 
 export function createAnalyseStep(options: AnalyseOptions): Step {
@@ -45,33 +27,62 @@ export function createAnalyseStep(options: AnalyseOptions): Step {
     async run(context: StepContext): Promise<StepOutcome> {
       const reused = await reuseDuplicateAnalysis(options.db, context);
       if (reused) return reused;
-      const decoded = await decodedItem(context, options);
-      let row: AnalysisRow;
-      try {
-        const removal =
-          context.media.role === 'logo' ? await logoWithoutBackground(context, options) : undefined;
-        const analysis = await analyseImage(
-          decoded,
-          { width: context.media.width!, height: context.media.height!, role: context.media.role },
-          removal,
-        );
-        const { exif } = await sharp(options.storage.absolutePath(context.media.bulk_path!)).metadata();
-        row = toRow(analysis, summariseExif(exif));
-      } catch (error) {
-        if (error instanceof LeaseLostError) throw error;
-        const message = (error as Error).message;
-        context.log.warn({ err: message }, 'analysis failed; delivering without it');
+      const input = await analysisInput(context, options);
+      const runs: ProviderRun[] = [];
+      const failures: string[] = [];
+      for (const provider of options.providers) {
+        try {
+          const report = await provider.analyse(input);
+          runs.push({ provider: provider.name, version: report.version ?? provider.version, report });
+        } catch (error) {
+          if (error instanceof LeaseLostError) throw error;
+          const message = (error as Error).message;
+          context.log.warn(
+            { provider: provider.name, err: message },
+            'analysis provider failed; going on without it',
+          );
+          failures.push(`${provider.name}: ${message}`);
+        }
+      }
+      if (runs.length === 0) {
         return {
           status: 'skipped',
-          note: `analysis failed (${message}); delivered without analysis (ai_enhanced: false)`,
+          note: `analysis failed (${failures.join('; ') || 'no providers configured'}); delivered without analysis (ai_enhanced: false)`,
         };
       }
+      const row = mergeAnalysis(runs);
       await saveAnalysis(options.db, context.guard, row);
+      const failed = failures.length ? `; failed: ${failures.join('; ')}` : '';
       return {
         status: 'completed',
-        note: `quality ${String(row.quality_score)}, colours ${String(row.dominant_colors)}`,
+        note: `${runs.map((run) => run.provider).join('+')}: quality ${String(row.quality_score)}, medium ${String(row.medium_detected)}, subject ${String(row.subject_matter)}${failed}`,
       };
     },
+  };
+}
+
+async function analysisInput(context: StepContext, options: AnalyseOptions): Promise<AnalysisInput> {
+  const image = await decodedItem(context, options);
+  const { media } = context;
+  const role = parseRole(media.role) as Role;
+  let removal;
+  try {
+    removal = role === 'logo' ? await logoWithoutBackground(context, options) : undefined;
+  } catch (error) {
+    context.log.warn(
+      { err: (error as Error).message },
+      'background removal failed; analysing the logo as it is',
+    );
+  }
+  return {
+    image,
+    role,
+    original: {
+      width: media.width!,
+      height: media.height!,
+      path: options.storage.absolutePath(media.bulk_path!),
+    },
+    removal,
   };
 }
 

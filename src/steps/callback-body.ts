@@ -17,7 +17,9 @@ export async function buildCompleteBody(
   const original = variants.filter((v) => v.bg === 'original');
   const formats = ['avif', 'webp', 'jpeg', 'png'].filter((f) => original.some((v) => v.format === f));
   const sizes = SIZE_NAMES.filter((s) => original.some((v) => v.size === s));
-  const aiEnhanced = analysis !== undefined && checklist?.ai_visual_analysis === 'completed';
+  const analysed = analysis !== undefined && checklist?.ai_visual_analysis === 'completed';
+  // ai_enhanced means a model looked at the image, not only the local measurements.
+  const aiEnhanced = analysed && Boolean(analysis.ai_enhanced);
   const body: Record<string, unknown> = {
     media_id: String(media.id),
     permanent_url: `${publicBaseUrl}/serve/${media.id}`,
@@ -26,13 +28,21 @@ export async function buildCompleteBody(
     formats_available: formats,
     sizes_available: sizes,
   };
-  if (aiEnhanced) {
+  if (analysed) {
     const ai: Record<string, unknown> = {
       style: analysis.style_classification ?? undefined,
       medium: analysis.medium_detected ?? undefined,
+      subject_matter: analysis.subject_matter ?? undefined,
       quality_score: analysis.quality_score ?? undefined,
+      confidence_score: analysis.confidence_score ?? undefined,
       mood_keywords: parseJsonColumn(analysis.mood_keywords) ?? [],
       dominant_colors: parseJsonColumn(analysis.dominant_colors) ?? [],
+      detected_objects: parseJsonColumn(analysis.detected_objects),
+      faces: parseJsonColumn(analysis.faces),
+      detected_text: parseJsonColumn(analysis.detected_text),
+      moderation: parseJsonColumn(analysis.moderation),
+      flagged:
+        analysis.flagged === null || analysis.flagged === undefined ? undefined : Boolean(analysis.flagged),
     };
     if (media.role === 'logo') {
       ai.brand_colors = parseJsonColumn(analysis.brand_colors) ?? [];

@@ -12,6 +12,7 @@ import { CLI, ROOT, freePort, runCli, start, waitFor } from '../helpers/processe
 import { availableDialects, createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const SAMPLES = path.join(ROOT, 'samples/images');
+const SAMPLE_COUNT = fs.readdirSync(SAMPLES).filter((name) => /\.(png|jpe?g)$/.test(name)).length;
 
 describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
   let t: TestDatabase;
@@ -42,7 +43,7 @@ describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
     );
     expect(ingest.code, ingest.stderr).toBe(0);
     const { ids } = JSON.parse(ingest.stdout) as { ids: number[] };
-    expect(ids).toHaveLength(5);
+    expect(ids).toHaveLength(SAMPLE_COUNT + 1);
 
     const run = await runCli(['run', '--once', '--no-serve', '--concurrency', '2'], env);
     expect(run.code, run.stderr + run.stdout).toBe(0);
@@ -62,11 +63,11 @@ describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
       };
       disk: { usedPercent: number; freeBytes: number; alert: boolean };
     };
-    expect(parsed.queue.byStatus).toEqual({ completed: 4, failed: 1 });
+    expect(parsed.queue.byStatus).toEqual({ completed: SAMPLE_COUNT, failed: 1 });
     expect(parsed.queue.failuresByClass).toEqual({ INVALID_INPUT: 1 });
-    expect(parsed.queue.bySteps.retrieve).toEqual({ completed: 4, failed: 1 });
-    expect(parsed.storage.byArea.bulk!.files).toBe(4);
-    expect(parsed.storage.byArea.library!.files).toBeGreaterThanOrEqual(4 * 4 * 3);
+    expect(parsed.queue.bySteps.retrieve).toEqual({ completed: SAMPLE_COUNT, failed: 1 });
+    expect(parsed.storage.byArea.bulk!.files).toBe(SAMPLE_COUNT);
+    expect(parsed.storage.byArea.library!.files).toBeGreaterThanOrEqual(SAMPLE_COUNT * 4 * 3);
     expect(parsed.storage.savedVsJpeg.avif).toBeGreaterThan(0);
     expect(parsed.storage.savedVsJpeg.webp).toBeGreaterThan(0);
     expect(parsed.disk.freeBytes).toBeGreaterThan(0);
@@ -104,13 +105,13 @@ describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
     ]);
     expect(detail.events.find((e) => e.event === 'skipped')!.message).toMatch(/local ingest/);
 
-    const failedShow = await runCli(['show', String(ids[4])], env);
+    const failedShow = await runCli(['show', String(ids[SAMPLE_COUNT])], env);
     expect(failedShow.code).toBe(0);
     expect(failedShow.stdout).toMatch(/last error \(INVALID_INPUT\): not an image/);
     expect(failedShow.stdout).toMatch(/retrieve\s+failed\s+1/);
 
     const human = await runCli(['stats'], env);
-    expect(human.stdout).toMatch(/completed\s+4/);
+    expect(human.stdout).toMatch(new RegExp(`completed\\s+${SAMPLE_COUNT}`));
     expect(human.stdout).toMatch(/saved vs JPEG: AVIF [\d.]+ MB, WebP [\d.]+ MB/);
     expect(human.stdout).toMatch(/disk: [\d.]+% used/);
     expect(human.stdout).toMatch(/failures by class: INVALID_INPUT 1/);
@@ -153,7 +154,7 @@ describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
     const stats = JSON.parse((await runCli(['stats', '--json'], env)).stdout) as {
       queue: { byStatus: Record<string, number> };
     };
-    expect(stats.queue.byStatus).toEqual({ completed: 4, failed: 1 });
+    expect(stats.queue.byStatus).toEqual({ completed: SAMPLE_COUNT, failed: 1 });
   });
 
   it('run serves the processed images and stops cleanly on SIGTERM', async () => {

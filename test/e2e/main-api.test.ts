@@ -132,6 +132,15 @@ describe('main API integration, end to end', () => {
       expect(body.sizes_available).toEqual(expect.arrayContaining(['thumbnail', 'small', 'grid', 'detail']));
       const ai = body.ai_analysis as Record<string, unknown>;
       expect(ai.quality_score).toEqual(expect.any(Number));
+      // The models provider ran inside `run` (its packages are installed): labels, objects, moderation.
+      expect(ai).toMatchObject({
+        medium: expect.any(String),
+        subject_matter: expect.any(String),
+        style: expect.any(String),
+        detected_objects: expect.any(Array),
+        moderation: { flagged: false },
+        flagged: false,
+      });
       if (mainId === 102) {
         expect(body.formats_available).toEqual(['avif', 'webp', 'jpeg', 'png']);
         expect(ai.brand_colors).toEqual(expect.any(Array));

@@ -1,0 +1,73 @@
+/**
+ * An analysis provider looks at one decoded item and reports fields, each
+ * with its own confidence, plus its raw output. Providers are independent:
+ * the analyse step runs each one configured and merges what they report
+ * (merge-analysis.ts), so one failing never costs the others' results.
+ */
+import type { DecodedImage } from '../images/decode-once.js';
+import type { BackgroundRemoval } from '../images/remove-background.js';
+import type { Role } from '../media-roles.js';
+
+export const PROVIDER_NAMES = ['local', 'models', 'remote'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+/** The media_ai_analysis fields a provider may report (JSON columns hold structured values). */
+export type AnalysisField =
+  | 'dominant_colors'
+  | 'quality_score'
+  | 'mood_keywords'
+  | 'brand_colors'
+  | 'site_context'
+  | 'placeholder_hash'
+  | 'perceptual_hash'
+  | 'exif_summary'
+  | 'detected_objects'
+  | 'faces'
+  | 'detected_text'
+  | 'moderation'
+  | 'medium_detected'
+  | 'subject_matter'
+  | 'style_classification';
+
+/** One reported value; confidence in 0–1, or null where the value is a measurement, not a guess. */
+export interface FieldReport {
+  value: unknown;
+  confidence: number | null;
+}
+
+export interface ProviderReport {
+  fields: Partial<Record<AnalysisField, FieldReport>>;
+  /** Everything the provider produced, kept verbatim in raw_responses. */
+  raw: unknown;
+  /** True when a learned model (not a formula) produced at least one field: the callback's ai_enhanced. */
+  usedModels: boolean;
+  /** The version that answered, when it is known only from the answer (a remote service). */
+  version?: string;
+}
+
+export interface AnalysisInput {
+  image: DecodedImage;
+  role: Role;
+  original: { width: number; height: number; path: string };
+  /** Logos only: the image with its background removed, when there was one. */
+  removal: BackgroundRemoval | undefined;
+}
+
+/** A model (or service) a provider depends on, as `doctor` and the start-up log list it. */
+export interface ModelDescription {
+  task: string;
+  model: string;
+  package: string;
+  version: string | null;
+  licence: string;
+  /** Why it will not run here, when it will not. */
+  unavailable?: string;
+}
+
+export interface AnalysisProvider {
+  readonly name: ProviderName;
+  readonly version: string;
+  describe(): ModelDescription[];
+  analyse(input: AnalysisInput): Promise<ProviderReport>;
+  close(): Promise<void>;
+}
