@@ -9,6 +9,7 @@
  *           X-Media-Role: {role}
  * Answer:   { "version"?: string,
  *             "objects"?: [{ "label": string, "score": 0–1, "box"?: [x, y, w, h] (fractions) }],
+ *             "faces"?: [{ "score": 0–1, "box": [x, y, w, h] (fractions) }],
  *             "text"?: string,
  *             "labels"?: { "medium"|"subject_matter"|"style": { "value": string, "confidence": 0–1 } },
  *             "moderation"?: { "flagged": boolean, "scores"?: { [name]: 0–1 } } }
@@ -37,6 +38,10 @@ function isScore(value: unknown): value is number {
   return typeof value === 'number' && value >= 0 && value <= 1;
 }
 
+function isBox(value: unknown): value is number[] {
+  return Array.isArray(value) && value.length === 4 && value.every(isScore);
+}
+
 function requireThat(condition: boolean, problem: string): void {
   if (!condition) throw new RemoteAnswerError(`the remote analysis answer is invalid: ${problem}`);
 }
@@ -57,12 +62,25 @@ export function parseRemoteAnswer(answer: unknown): { version: string; fields: P
       requireThat(isScore(o.score), `objects[${i}].score must be a number 0–1`);
       const box = o.box;
       requireThat(
-        box === undefined || (Array.isArray(box) && box.length === 4 && box.every(isScore)),
+        box === undefined || isBox(box),
         `objects[${i}].box must be four fractions [x, y, width, height]`,
       );
       return { label: o.label as string, score: o.score as number, ...(box ? { box } : {}) };
     });
     fields.detected_objects = { value: objects, confidence: Math.max(0, ...objects.map((o) => o.score)) };
+  }
+  if (body.faces !== undefined) {
+    requireThat(Array.isArray(body.faces), 'faces must be an array');
+    const boxes = (body.faces as unknown[]).map((face, i) => {
+      const f = face as Record<string, unknown>;
+      requireThat(isScore(f?.score), `faces[${i}].score must be a number 0–1`);
+      requireThat(isBox(f.box), `faces[${i}].box must be four fractions [x, y, width, height]`);
+      return { score: f.score as number, box: f.box as number[] };
+    });
+    fields.faces = {
+      value: { count: boxes.length, boxes },
+      confidence: boxes.length ? Math.max(...boxes.map((b) => b.score)) : null,
+    };
   }
   if (body.text !== undefined) {
     requireThat(typeof body.text === 'string', 'text must be a string');

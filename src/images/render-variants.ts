@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { rawInput, type DecodedImage } from './decode-once.js';
+import { cropAroundFaces, type FractionBox } from './face-crop.js';
 import {
   ENCODER_SETTINGS,
   JPEG_BACKGROUND,
@@ -25,10 +26,18 @@ export interface RenderedVariant {
   etag: string;
 }
 
-export async function resizeForSize(image: DecodedImage, size: SizeName): Promise<DecodedImage> {
+export async function resizeForSize(
+  image: DecodedImage,
+  size: SizeName,
+  faces: readonly FractionBox[] = [],
+): Promise<DecodedImage> {
   const preset = SIZES[size];
   const position = preset.crop === 'attention' ? sharp.strategy.attention : 'centre';
-  const { data, info } = await rawInput(image)
+  const window =
+    preset.crop === 'attention' && preset.fit === 'cover'
+      ? cropAroundFaces(image, { width: preset.width, height: preset.height }, faces)
+      : undefined;
+  const { data, info } = await (window ? rawInput(image).extract(window) : rawInput(image))
     .resize(preset.width, preset.height, { fit: preset.fit, position, withoutEnlargement: true })
     .raw()
     .toBuffer({ resolveWithObject: true });
@@ -62,10 +71,11 @@ export async function renderVariants(
   sizes: readonly SizeName[],
   formats: readonly OutputFormat[],
   bg: Background,
+  faces: readonly FractionBox[] = [],
 ): Promise<RenderedVariant[]> {
   const variants: RenderedVariant[] = [];
   for (const size of sizes) {
-    const resized = await resizeForSize(image, size);
+    const resized = await resizeForSize(image, size, faces);
     const encoded = await Promise.all(formats.map((format) => encode(resized, format)));
     formats.forEach((format, i) => {
       const data = encoded[i]!;

@@ -6,7 +6,15 @@
  * reused (hard links; a copy where links are impossible) instead of redone.
  */
 import type { Db } from '../db/connect.js';
-import { findDuplicateSource, listVariants, saveVariants, type VariantRow } from '../db/media-outputs.js';
+import {
+  findAnalysis,
+  findDuplicateSource,
+  listVariants,
+  parseJsonColumn,
+  saveVariants,
+  type VariantRow,
+} from '../db/media-outputs.js';
+import type { FractionBox } from '../images/face-crop.js';
 import {
   formatsFor,
   libraryDirectory,
@@ -37,11 +45,13 @@ export function createResizeStep(options: ResizeOptions): Step {
       const role = parseRole(media.role) as Role;
       const decoded = await decodedItem(context, options);
       const sizes = sizesFor(role, media.width!, media.height!);
+      const faces = await knownFaces(options.db, media.id);
       const rendered = await renderVariants(
         decoded,
         sizes,
         formatsFor(role, decoded.hasTransparency),
         'original',
+        faces,
       );
       if (role === 'logo') rendered.push(...(await renderLogoWithoutBackground(context, options, sizes)));
       const rows: VariantRow[] = [];
@@ -54,6 +64,20 @@ export function createResizeStep(options: ResizeOptions): Step {
       return { status: 'completed', note: `${rows.length} variants (${sizes.join(', ')}), ${bytes} bytes` };
     },
   };
+}
+
+/** Face boxes the analyse step found (fractions of the decoded image), so cover crops keep them whole. */
+async function knownFaces(db: Db, mediaId: number): Promise<FractionBox[]> {
+  const analysis = await findAnalysis(db, mediaId);
+  const faces = parseJsonColumn(analysis?.faces) as { boxes?: { box?: unknown }[] } | undefined;
+  return (faces?.boxes ?? [])
+    .map((face) => face.box)
+    .filter(
+      (box): box is FractionBox =>
+        Array.isArray(box) &&
+        box.length === 4 &&
+        box.every((v) => typeof v === 'number' && Number.isFinite(v)),
+    );
 }
 
 async function renderLogoWithoutBackground(

@@ -5,6 +5,7 @@
  * installed or fails to load is reported once, with the reason, and its task
  * is left out; the other tasks (and providers) go on.
  */
+import sharp from 'sharp';
 import { colourStats } from '../../images/colour-analysis.js';
 import { rawInput, type DecodedImage } from '../../images/decode-once.js';
 import { mediumHint } from '../../images/medium-hint.js';
@@ -13,7 +14,7 @@ import { createThreadClient } from '../../threads/thread-client.js';
 import type { AnalysisInput, AnalysisProvider, ModelDescription, ProviderReport } from '../provider.js';
 import { refinedMedium, styleClassification, subjectMatter } from './derive-labels.js';
 import { describeModels } from './model-packages.js';
-import type { ModelRequest, ModelResult, RgbPixels } from './model-protocol.js';
+import type { Box, ModelRequest, ModelResult, RgbPixels } from './model-protocol.js';
 import { readText, stopTextReader, type ReadText } from './text-reader.js';
 
 export interface ModelsProviderOptions {
@@ -24,6 +25,27 @@ export interface ModelsProviderOptions {
 
 export const MODELS_PROVIDER_VERSION = '1';
 const FACE_MIN_SCORE = 0.7;
+const DETECT_PX = 640;
+
+/** Boxes from the letterboxed square back to fractions of the image; boxes wholly in the padding are dropped. */
+function unletterbox(result: ModelResult, image: { width: number; height: number }): ModelResult {
+  const scale = DETECT_PX / Math.max(image.width, image.height);
+  const sx = DETECT_PX / (image.width * scale);
+  const sy = DETECT_PX / (image.height * scale);
+  const map = <T extends { box: Box }>(items: T[] | undefined): T[] | undefined =>
+    items
+      ?.map((item) => {
+        const [x, y, w, h] = item.box;
+        const x0 = Math.max(0, x * sx);
+        const y0 = Math.max(0, y * sy);
+        const x1 = Math.min(1, (x + w) * sx);
+        const y1 = Math.min(1, (y + h) * sy);
+        const box = [x0, y0, x1 - x0, y1 - y0].map((v) => Number(v.toFixed(4))) as Box;
+        return { ...item, box };
+      })
+      .filter((item) => item.box[2] > 0 && item.box[3] > 0);
+  return { ...result, objects: map(result.objects), faces: map(result.faces) };
+}
 
 async function rgb(
   image: DecodedImage,
@@ -31,12 +53,21 @@ async function rgb(
   height: number,
   fit: 'inside' | 'fill',
 ): Promise<RgbPixels> {
-  const { data, info } = await rawInput(image)
-    .flatten({ background: '#ffffff' })
-    .resize(width, height, { fit })
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  let pipeline = rawInput(image).flatten({ background: '#ffffff' }).resize(width, height, { fit });
+  if (fit === 'inside') {
+    // Letterboxed to a square (content top-left): the detectors squash their input to a square, and a
+    // squashed wide picture hides its faces. Boxes are mapped back by unletterbox().
+    const scale = Math.min(width / image.width, height / image.height);
+    const fitted = { width: Math.round(image.width * scale), height: Math.round(image.height * scale) };
+    pipeline = sharp(await pipeline.removeAlpha().raw().toBuffer(), {
+      raw: { ...fitted, channels: 3 },
+    }).extend({
+      right: width - fitted.width,
+      bottom: height - fitted.height,
+      background: '#808080',
+    });
+  }
+  const { data, info } = await pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true });
   // A fresh buffer: sharp's may share a pooled ArrayBuffer, which cannot be transferred.
   return { data: new Uint8Array(data), width: info.width, height: info.height };
 }
@@ -60,7 +91,7 @@ export function createModelsProvider(options: ModelsProviderOptions): AnalysisPr
   async function runTfjsModels(image: DecodedImage, problems: string[]): Promise<ModelResult | undefined> {
     if (!available('objects') && !available('moderation')) return undefined;
     try {
-      const detect = await rgb(image, 640, 640, 'inside');
+      const detect = await rgb(image, DETECT_PX, DETECT_PX, 'inside');
       const classify = await rgb(image, 224, 224, 'fill');
       const result = await thread.call({ detect, classify }, [
         detect.data.buffer as ArrayBuffer,
@@ -73,7 +104,7 @@ export function createModelsProvider(options: ModelsProviderOptions): AnalysisPr
         if (!outcome.loaded)
           problem(problems, task, `${task} model failed to load (${outcome.error}); analysing without it`);
       }
-      return result;
+      return unletterbox(result, image);
     } catch (error) {
       problem(
         problems,
