@@ -46,71 +46,86 @@ function requireThat(condition: boolean, problem: string): void {
   if (!condition) throw new RemoteAnswerError(`the remote analysis answer is invalid: ${problem}`);
 }
 
-/** Validates the answer's shape and turns it into fields; a wrong shape is an error naming the field. */
-export function parseRemoteAnswer(answer: unknown): { version: string; fields: ProviderReport['fields'] } {
-  requireThat(typeof answer === 'object' && answer !== null && !Array.isArray(answer), 'not a JSON object');
-  const body = answer as Record<string, unknown>;
-  const fields: ProviderReport['fields'] = {};
-  if (body.objects !== undefined) {
-    requireThat(Array.isArray(body.objects), 'objects must be an array');
-    const objects = (body.objects as unknown[]).map((object, i) => {
-      const o = object as Record<string, unknown>;
-      requireThat(
-        typeof o?.label === 'string' && o.label !== '',
-        `objects[${i}].label must be a non-empty string`,
-      );
-      requireThat(isScore(o.score), `objects[${i}].score must be a number 0–1`);
-      const box = o.box;
-      requireThat(
-        box === undefined || isBox(box),
-        `objects[${i}].box must be four fractions [x, y, width, height]`,
-      );
-      return { label: o.label as string, score: o.score as number, ...(box ? { box } : {}) };
-    });
-    fields.detected_objects = { value: objects, confidence: Math.max(0, ...objects.map((o) => o.score)) };
-  }
-  if (body.faces !== undefined) {
-    requireThat(Array.isArray(body.faces), 'faces must be an array');
-    const boxes = (body.faces as unknown[]).map((face, i) => {
-      const f = face as Record<string, unknown>;
-      requireThat(isScore(f?.score), `faces[${i}].score must be a number 0–1`);
-      requireThat(isBox(f.box), `faces[${i}].box must be four fractions [x, y, width, height]`);
-      return { score: f.score as number, box: f.box as number[] };
-    });
-    fields.faces = {
-      value: { count: boxes.length, boxes },
-      confidence: boxes.length ? Math.max(...boxes.map((b) => b.score)) : null,
-    };
-  }
-  if (body.text !== undefined) {
-    requireThat(typeof body.text === 'string', 'text must be a string');
-    fields.detected_text = { value: { text: body.text, words: [], language: null }, confidence: null };
-  }
-  if (body.labels !== undefined) {
-    requireThat(typeof body.labels === 'object' && body.labels !== null, 'labels must be an object');
-    for (const [name, label] of Object.entries(body.labels as Record<string, unknown>)) {
-      const field = LABEL_FIELDS[name];
-      requireThat(
-        field !== undefined,
-        `labels.${name} is not one of ${Object.keys(LABEL_FIELDS).join(', ')}`,
-      );
-      const l = label as Record<string, unknown>;
-      requireThat(
-        typeof l?.value === 'string' && isScore(l.confidence),
-        `labels.${name} must be { value: string, confidence: 0–1 }`,
-      );
-      fields[field!] = { value: l.value, confidence: l.confidence as number };
-    }
-  }
-  if (body.moderation !== undefined) {
-    const m = body.moderation as Record<string, unknown>;
-    requireThat(typeof m?.flagged === 'boolean', 'moderation.flagged must be a boolean');
-    const scores = m.scores ?? {};
+type Fields = ProviderReport['fields'];
+type Body = Record<string, unknown>;
+
+function parseObjects(body: Body, fields: Fields): void {
+  requireThat(Array.isArray(body.objects), 'objects must be an array');
+  const objects = (body.objects as unknown[]).map((object, i) => {
+    const o = object as Body;
     requireThat(
-      typeof scores === 'object' && scores !== null && Object.values(scores).every(isScore),
-      'moderation.scores must map names to numbers 0–1',
+      typeof o?.label === 'string' && o.label !== '',
+      `objects[${i}].label must be a non-empty string`,
     );
-    fields.moderation = { value: { flagged: m.flagged, scores }, confidence: null };
+    requireThat(isScore(o.score), `objects[${i}].score must be a number 0–1`);
+    requireThat(
+      o.box === undefined || isBox(o.box),
+      `objects[${i}].box must be four fractions [x, y, width, height]`,
+    );
+    return { label: o.label as string, score: o.score as number, ...(o.box ? { box: o.box } : {}) };
+  });
+  fields.detected_objects = { value: objects, confidence: Math.max(0, ...objects.map((o) => o.score)) };
+}
+
+function parseFaces(body: Body, fields: Fields): void {
+  requireThat(Array.isArray(body.faces), 'faces must be an array');
+  const boxes = (body.faces as unknown[]).map((face, i) => {
+    const f = face as Body;
+    requireThat(isScore(f?.score), `faces[${i}].score must be a number 0–1`);
+    requireThat(isBox(f.box), `faces[${i}].box must be four fractions [x, y, width, height]`);
+    return { score: f.score as number, box: f.box as number[] };
+  });
+  fields.faces = {
+    value: { count: boxes.length, boxes },
+    confidence: boxes.length ? Math.max(...boxes.map((b) => b.score)) : null,
+  };
+}
+
+function parseText(body: Body, fields: Fields): void {
+  requireThat(typeof body.text === 'string', 'text must be a string');
+  fields.detected_text = { value: { text: body.text, words: [], language: null }, confidence: null };
+}
+
+function parseLabels(body: Body, fields: Fields): void {
+  requireThat(typeof body.labels === 'object' && body.labels !== null, 'labels must be an object');
+  for (const [name, label] of Object.entries(body.labels as Body)) {
+    const field = LABEL_FIELDS[name];
+    requireThat(field !== undefined, `labels.${name} is not one of ${Object.keys(LABEL_FIELDS).join(', ')}`);
+    const l = label as Body;
+    requireThat(
+      typeof l?.value === 'string' && isScore(l.confidence),
+      `labels.${name} must be { value: string, confidence: 0–1 }`,
+    );
+    fields[field!] = { value: l.value, confidence: l.confidence as number };
+  }
+}
+
+function parseModeration(body: Body, fields: Fields): void {
+  const m = body.moderation as Body;
+  requireThat(typeof m?.flagged === 'boolean', 'moderation.flagged must be a boolean');
+  const scores = m.scores ?? {};
+  requireThat(
+    typeof scores === 'object' && scores !== null && Object.values(scores).every(isScore),
+    'moderation.scores must map names to numbers 0–1',
+  );
+  fields.moderation = { value: { flagged: m.flagged, scores }, confidence: null };
+}
+
+const SECTIONS: Record<string, (body: Body, fields: Fields) => void> = {
+  objects: parseObjects,
+  faces: parseFaces,
+  text: parseText,
+  labels: parseLabels,
+  moderation: parseModeration,
+};
+
+/** Validates the answer's shape and turns it into fields; a wrong shape is an error naming the field. */
+export function parseRemoteAnswer(answer: unknown): { version: string; fields: Fields } {
+  requireThat(typeof answer === 'object' && answer !== null && !Array.isArray(answer), 'not a JSON object');
+  const body = answer as Body;
+  const fields: Fields = {};
+  for (const [section, parse] of Object.entries(SECTIONS)) {
+    if (body[section] !== undefined) parse(body, fields);
   }
   const version = typeof body.version === 'string' ? body.version.slice(0, 32) : 'unknown';
   return { version, fields };
