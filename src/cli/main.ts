@@ -7,6 +7,7 @@ import { OPTIONS, flagName } from '../config.js';
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerCleanupCommand } from './cleanup-command.js';
+import { registerDoctorCommand } from './doctor-command.js';
 import { registerHealCommand } from './heal-command.js';
 import { registerIngestCommand } from './ingest-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
@@ -26,7 +27,7 @@ function buildProgram(): Command {
     if (spec.env === 'CONCURRENCY') continue; // `run --concurrency` owns this flag
     program.addOption(
       new Option(`--${flagName(spec.env)} <value>`, `${spec.doc} (${spec.env})`).hideHelp(
-        spec.env === 'MEDIA_API_KEY',
+        spec.env === 'MEDIA_API_KEY' || spec.env === 'ANALYSIS_REMOTE_KEY',
       ),
     );
   }
@@ -39,6 +40,7 @@ function buildProgram(): Command {
     registerStatsCommand,
     registerShowCommand,
     registerCleanupCommand,
+    registerDoctorCommand,
   ]) {
     register(program);
   }
