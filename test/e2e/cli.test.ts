@@ -218,6 +218,18 @@ describe('bad configuration and arguments', () => {
       /DATABASE_URL must start with sqlite: or mysql:\/\//,
     ],
     [
+      'an unknown analysis provider',
+      ['doctor'],
+      { ANALYSIS_PROVIDERS: 'local,vision' },
+      /ANALYSIS_PROVIDERS must list providers among local, models, remote \(got "local,vision"\)/,
+    ],
+    [
+      'the remote provider without its URL',
+      ['doctor'],
+      { ANALYSIS_PROVIDERS: 'local,remote' },
+      /ANALYSIS_PROVIDERS includes remote, so ANALYSIS_REMOTE_URL must be set/,
+    ],
+    [
       'a negative CONCURRENCY',
       ['run', '--once'],
       { CONCURRENCY: '-2' },
@@ -296,4 +308,29 @@ describe('bad configuration and arguments', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Examples:\n\s+\$ media-worker requeue/);
   });
+});
+
+describe('doctor', () => {
+  it('lists the default providers and their models, and loads them offline', async () => {
+    const result = await runCli(['doctor', '--load', '--json'], { LOG_LEVEL: 'warn' });
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      providers: string[];
+      checks: Array<{
+        provider: string;
+        models: Array<{ task: string; licence: string; unavailable?: string }>;
+        load: { ok: boolean };
+      }>;
+    };
+    expect(report.providers).toEqual(['local', 'models']);
+    const models = report.checks.find((check) => check.provider === 'models')!;
+    expect(models.models.map((model) => model.task)).toEqual([
+      'objects (COCO labels)',
+      'faces',
+      'moderation',
+      'text',
+    ]);
+    expect(models.models.every((model) => model.licence && !model.unavailable)).toBe(true);
+    expect(report.checks.every((check) => check.load.ok)).toBe(true);
+  }, 60_000);
 });
