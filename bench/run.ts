@@ -1,4 +1,5 @@
 /** npm run bench [-- name]: runs one benchmark, or all of them. Results land in bench/results/. */
+import { benchAnalysis } from './analysis.js';
 import { benchClaim } from './claim.js';
 import { benchEncoders } from './encoders.js';
 import { benchEndToEnd } from './end-to-end.js';
@@ -7,6 +8,7 @@ import { benchPipeline } from './pipeline.js';
 import { benchServe } from './serve.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
+  analysis: benchAnalysis,
   claim: benchClaim,
   encoders: benchEncoders,
   'end-to-end': benchEndToEnd,
