@@ -1,8 +1,9 @@
 /**
  * bench/memory: peak RSS, and RSS growth between image 200 and 1,000 (a
- * leak or fragmentation check), with glibc malloc and with jemalloc (Debian
- * libjemalloc2, as the systemd unit preloads it) in the same run; plus peak
- * RSS at concurrency 2 with 24-megapixel inputs.
+ * leak or fragmentation check), with glibc malloc (as is, and with two
+ * arenas) and with jemalloc (Debian libjemalloc2, as the systemd unit
+ * preloads it) in the same run; plus peak RSS at concurrency 2 with
+ * 24-megapixel inputs.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,8 +22,14 @@ interface MemoryRun {
   samplesEvery50: number[];
 }
 
-function run(count: number, concurrency: number, inputs: string[], jemalloc: boolean): MemoryRun {
-  const env = { ...process.env, ...(jemalloc ? { LD_PRELOAD: JEMALLOC } : {}) };
+const ALLOCATORS: Record<string, Record<string, string>> = {
+  glibc: {},
+  'glibc, MALLOC_ARENA_MAX=2': { MALLOC_ARENA_MAX: '2' },
+  jemalloc: { LD_PRELOAD: JEMALLOC },
+};
+
+function run(count: number, concurrency: number, inputs: string[], allocator: string): MemoryRun {
+  const env = { ...process.env, ...ALLOCATORS[allocator] };
   const stdout = execFileSync(
     process.execPath,
     [
@@ -39,7 +46,7 @@ function run(count: number, concurrency: number, inputs: string[], jemalloc: boo
 }
 
 export async function benchMemory(): Promise<void> {
-  const allocators = fs.existsSync(JEMALLOC) ? [false, true] : [false];
+  const allocators = Object.keys(ALLOCATORS).filter((name) => name !== 'jemalloc' || fs.existsSync(JEMALLOC));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-membench-'));
   const big = await Promise.all(
     SAMPLE_PHOTOS.map(async (file, i) => {
@@ -49,11 +56,11 @@ export async function benchMemory(): Promise<void> {
     }),
   );
   const rows: Array<Record<string, unknown>> = [];
-  for (const jemalloc of allocators) {
-    const long = run(1000, 2, SAMPLE_PHOTOS, jemalloc);
+  for (const allocator of allocators) {
+    const long = run(1000, 2, SAMPLE_PHOTOS, allocator);
     rows.push({
       workload: '1,000 sample photos, 2 at once',
-      allocator: jemalloc ? 'jemalloc' : 'glibc',
+      allocator,
       seconds: round(long.seconds, 1),
       peakRssMb: round(long.peakRssMb, 0),
       rssAt200Mb: round(long.rssAt200Mb, 0),
@@ -61,10 +68,10 @@ export async function benchMemory(): Promise<void> {
       growthMb: round(long.rssAtEndMb - long.rssAt200Mb, 0),
       samplesEvery50: long.samplesEvery50.map((v) => round(v, 0)),
     });
-    const large = run(12, 2, big, jemalloc);
+    const large = run(12, 2, big, allocator);
     rows.push({
       workload: '12 × 24 MP, 2 at once',
-      allocator: jemalloc ? 'jemalloc' : 'glibc',
+      allocator,
       seconds: round(large.seconds, 1),
       peakRssMb: round(large.peakRssMb, 0),
       rssAt200Mb: null,
@@ -85,5 +92,9 @@ export async function benchMemory(): Promise<void> {
       (r.growthMb as number | null) ?? '-',
     ]),
   );
-  writeResults('memory', rows, `## memory (the resize step's image work)\n\n${table}`);
+  writeResults(
+    'memory',
+    rows,
+    `## memory (the resize step's image work, IMAGE_MEMORY_MB=${process.env.IMAGE_MEMORY_MB ?? 128})\n\n${table}`,
+  );
 }

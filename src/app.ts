@@ -14,6 +14,7 @@ import { WorkerLoop } from './queue/worker-loop.js';
 import { createServer } from './http/server.js';
 import { VariantLookup } from './http/variant-lookup.js';
 import { stopPixelThread } from './images/pixel-thread.js';
+import { setImageMemoryBudget } from './images/memory-budget.js';
 import { closeProviders, createProviders, logProviders } from './analysis/providers.js';
 import type { AnalysisProvider } from './analysis/provider.js';
 import { Metrics } from './metrics.js';
@@ -69,6 +70,7 @@ export class App {
   /** Runs the server and/or the worker until stop() (or, with `once`, until the queue is empty). */
   async run(options: RunOptions): Promise<void> {
     configureSharp(this.log);
+    setImageMemoryBudget(this.config.imageMemoryMb);
     if (options.migrate) {
       const applied = await migrateLatest(this.db);
       if (applied.length > 0) this.log.info({ applied }, 'migrations applied');

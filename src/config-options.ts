@@ -177,6 +177,13 @@ export const OPTIONS = [
     doc: 'largest accepted width × height',
   }),
   option({
+    key: 'imageMemoryMb',
+    env: 'IMAGE_MEMORY_MB',
+    default: '128',
+    parse: positiveInt,
+    doc: 'memory budget for image decodes and encodes running at once; large ones take turns',
+  }),
+  option({
     key: 'shutdownGraceMs',
     env: 'SHUTDOWN_GRACE_MS',
     default: '30000',

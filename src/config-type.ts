@@ -26,6 +26,7 @@ export interface Config {
   readonly healBatch: number;
   readonly maxUploadBytes: number;
   readonly maxInputPixels: number;
+  readonly imageMemoryMb: number;
   readonly shutdownGraceMs: number;
   readonly diskAlertPercent: number;
   readonly retentionDays: Partial<Record<DataType, number>>;

@@ -7,6 +7,7 @@
  */
 import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import { InvalidInputError, toMediaError } from '../errors.js';
+import { estimatedBytes, withImageMemory } from './memory-budget.js';
 import { intermediateScale, type SizeName } from './presets.js';
 
 export interface DecodedImage {
@@ -31,12 +32,14 @@ export async function decodeOnce(
   let decoded: { data: Buffer; info: OutputInfo };
   try {
     // Only the first frame of animations (sharp's default page); the pixel limit is checked before decoding.
-    decoded = await sharp(file, { limitInputPixels: maxInputPixels })
-      .autoOrient()
-      .resize(targetWidth, targetHeight, { fit: 'fill', kernel: 'lanczos3' })
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    decoded = await withImageMemory(estimatedBytes('decode', targetWidth * targetHeight), () =>
+      sharp(file, { limitInputPixels: maxInputPixels })
+        .autoOrient()
+        .resize(targetWidth, targetHeight, { fit: 'fill', kernel: 'lanczos3' })
+        .toColourspace('srgb')
+        .raw({ depth: 'uchar' })
+        .toBuffer({ resolveWithObject: true }),
+    );
   } catch (error) {
     throw asDecodeError(error);
   }

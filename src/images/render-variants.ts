@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { rawInput, type DecodedImage } from './decode-once.js';
 import { cropAroundFaces, type FractionBox } from './face-crop.js';
+import { estimatedBytes, withImageMemory } from './memory-budget.js';
 import {
   ENCODER_SETTINGS,
   JPEG_BACKGROUND,
@@ -44,7 +45,12 @@ export async function resizeForSize(
   return { ...image, data, width: info.width, height: info.height };
 }
 
-export async function encode(image: DecodedImage, format: OutputFormat): Promise<Buffer> {
+export function encode(image: DecodedImage, format: OutputFormat): Promise<Buffer> {
+  const bytes = estimatedBytes(format, image.width * image.height);
+  return withImageMemory(bytes, () => encodeNow(image, format));
+}
+
+async function encodeNow(image: DecodedImage, format: OutputFormat): Promise<Buffer> {
   let pipeline = rawInput(image);
   if (format === 'jpeg' && image.channels === 4) pipeline = pipeline.flatten({ background: JPEG_BACKGROUND });
   switch (format) {
