@@ -16,8 +16,8 @@ import { startTrivialWorker } from '../test/helpers/processes.js';
 import { markdownTable, median, round, writeResults } from './lib/report.js';
 
 const ITEMS = 2000;
-const PROCESSES = [1, 2, 4, 8];
-const REPETITIONS = 2;
+const PROCESSES = (process.env.BENCH_CLAIM_PROCESSES ?? '1,2,4,8').split(',').map(Number);
+const REPETITIONS = Number(process.env.BENCH_CLAIM_REPETITIONS ?? 2);
 
 async function innodbCounters(db: Db): Promise<{ lockWaits: number; deadlocks: number }> {
   const [rows] = (await db.raw(

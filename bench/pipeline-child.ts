@@ -66,6 +66,30 @@ const run = (file: string) =>
         contender === 'naive-default' ? DEFAULTS : (ENCODER_SETTINGS as Record<OutputFormat, object>),
       );
 
+/**
+ * The quality reference for an output: the original downscaled straight to
+ * the output's own dimensions (no shrink-on-load, lanczos3). Each contender is
+ * compared at its own size, so a one-pixel rounding difference between
+ * pipelines is not counted as a resampling loss.
+ */
+const references = new Map<string, Promise<{ data: Buffer; width: number; height: number }>>();
+async function reference(file: string, encoded: Buffer) {
+  const { width = 1, height = 1 } = await sharp(encoded).metadata();
+  const key = `${file}:${width}x${height}`;
+  let made = references.get(key);
+  if (!made) {
+    made = sharp(file)
+      .autoOrient()
+      .resize(width, height, { fit: 'fill', kernel: 'lanczos3', fastShrinkOnLoad: false })
+      .removeAlpha()
+      .raw()
+      .toBuffer()
+      .then((data) => ({ data, width, height }));
+    references.set(key, made);
+  }
+  return made;
+}
+
 async function main(): Promise<void> {
   const queue = [...files];
   const results: Array<{ file: string; outputs: Output[] }> = [];
@@ -82,17 +106,11 @@ async function main(): Promise<void> {
   const bytesByFormat: Record<string, number> = {};
   const psnrByFormat: Record<string, number[]> = {};
   for (const { file, outputs } of results) {
-    const { data, info } = await sharp(file)
-      .autoOrient()
-      .resize(1200, 1200, { fit: 'inside', withoutEnlargement: true })
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
     for (const output of outputs) {
       bytesByFormat[output.format] = (bytesByFormat[output.format] ?? 0) + output.data.length;
       if (output.size === 'detail')
         (psnrByFormat[output.format] ??= []).push(
-          await psnr(output.data, { data, width: info.width, height: info.height }),
+          await psnr(output.data, await reference(file, output.data)),
         );
     }
   }

@@ -46,21 +46,30 @@ async function claimOnMysql(
   const leaseEnd = now + options.leaseMs;
   return db.transaction(
     async (trx) => {
-      const rows = (await trx.raw(
-        `SELECT media_id FROM processing_checklist FORCE INDEX (checklist_claim_idx)
+      const [rows] = (await trx.raw(
+        `SELECT media_id, claim_token, worker_id FROM processing_checklist FORCE INDEX (checklist_claim_idx)
           WHERE state = 'queued' AND next_attempt_at <= ?
           ORDER BY next_attempt_at, media_id LIMIT ? FOR UPDATE SKIP LOCKED`,
         [now, options.limit],
-      )) as [Array<{ media_id: number | string }>, unknown];
-      const ids = rows[0].map((row) => Number(row.media_id));
-      if (ids.length === 0) return [];
+      )) as [
+        Array<{ media_id: number | string; claim_token: string | null; worker_id: string | null }>,
+        unknown,
+      ];
+      if (rows.length === 0) return [];
       await trx.raw(
-        `UPDATE processing_checklist SET ${CLAIM_ASSIGNMENTS} WHERE media_id IN (${ids.map(() => '?').join(',')})`,
-        [options.workerId, token, leaseEnd, leaseEnd, now, ...ids],
+        `UPDATE processing_checklist SET ${CLAIM_ASSIGNMENTS} WHERE media_id IN (${rows.map(() => '?').join(',')})`,
+        [options.workerId, token, leaseEnd, leaseEnd, now, ...rows.map((row) => row.media_id)],
       );
-      return readClaimed(trx, token);
+      // The rows are locked: what the UPDATE did is known without reading them back (CLAIM_ASSIGNMENTS' CASE).
+      return rows.map((row) =>
+        toClaimedItem({
+          media_id: row.media_id,
+          claim_token: token,
+          taken_over_from: row.claim_token !== null ? row.worker_id : null,
+        }),
+      );
     },
-    { isolationLevel: 'read committed' },
+    // READ COMMITTED: set for every connection in connect.ts.
   );
 }
 
@@ -81,14 +90,6 @@ async function claimOnSqlite(
     [options.workerId, token, leaseEnd, leaseEnd, now, now, options.limit],
   )) as Array<{ media_id: number; claim_token: string; taken_over_from: string | null }>;
   return rows.map(toClaimedItem).sort((a, b) => a.mediaId - b.mediaId);
-}
-
-async function readClaimed(db: Db, token: string): Promise<ClaimedItem[]> {
-  const rows = (await db('processing_checklist')
-    .select('media_id', 'claim_token', 'taken_over_from')
-    .where({ claim_token: token })
-    .orderBy('media_id')) as Array<{ media_id: number; claim_token: string; taken_over_from: string | null }>;
-  return rows.map(toClaimedItem);
 }
 
 function toClaimedItem(row: {

@@ -52,8 +52,12 @@ export async function fencedUpdate(db: Db, guard: ClaimGuard, changes: FencedCha
           .update({ ...changes.media, updated_at: now });
       }
       if (changes.also) await changes.also(trx);
-      for (const event of [...(changes.events ?? []), ...(changes.event ? [changes.event] : [])]) {
-        await insertEvent(trx, guard.mediaId, guard.workerId, event, now);
+      const events = [...(changes.events ?? []), ...(changes.event ? [changes.event] : [])];
+      // One INSERT for all of a transition's events: each statement is a round trip inside the transaction.
+      if (events.length > 0) {
+        await trx('processing_events').insert(
+          events.map((event) => eventRow(guard.mediaId, guard.workerId, event, now)),
+        );
       }
     }),
   );
@@ -66,7 +70,11 @@ export async function insertEvent(
   event: ProcessingEvent,
   at = Date.now(),
 ): Promise<void> {
-  await db('processing_events').insert({
+  await db('processing_events').insert(eventRow(mediaId, workerId, event, at));
+}
+
+function eventRow(mediaId: number, workerId: string | null, event: ProcessingEvent, at: number) {
+  return {
     media_id: mediaId,
     step: event.step ?? null,
     event: event.event,
@@ -75,7 +83,7 @@ export async function insertEvent(
     error_class: event.errorClass ?? null,
     message: event.message?.slice(0, 4000) ?? null,
     at,
-  });
+  };
 }
 
 /** Deadlocks and lock waits are normal under contention: try the whole transaction again, briefly. */
