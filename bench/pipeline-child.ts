@@ -5,8 +5,13 @@
  *   project       the resize step's image work: decodeOnce + renderVariants with the presets
  *   naive-default sharp per output (decode per output), sharp's default encoder settings
  *   naive-presets sharp per output, with the project's encoder settings
+ *   vipsthumbnail libvips' CLI per output, with the project's encoder settings
  */
+import { execFile as execFileCallback } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { decodeForSizes } from '../src/images/decode-once.js';
 import {
@@ -20,6 +25,7 @@ import {
 import { renderVariants } from '../src/images/render-variants.js';
 import { psnr } from './lib/psnr.js';
 
+const execFile = promisify(execFileCallback);
 const [contender, concurrencyArg, ...files] = process.argv.slice(2);
 const concurrency = Number(concurrencyArg);
 sharp.concurrency(os.availableParallelism());
@@ -58,13 +64,46 @@ async function project(file: string): Promise<Output[]> {
   return renderVariants(decoded, sizes, formatsFor('product', decoded.hasTransparency), 'original');
 }
 
+/** libvips' own CLI: a decode per output (shrink-on-load), the project's encoder settings where libvips has them. */
+const VIPS_OPTIONS: Record<OutputFormat, string> = {
+  avif: `[Q=${ENCODER_SETTINGS.avif.quality},effort=${ENCODER_SETTINGS.avif.effort},compression=av1,subsample-mode=on,strip]`,
+  webp: `[Q=${ENCODER_SETTINGS.webp.quality},effort=${ENCODER_SETTINGS.webp.effort},strip]`,
+  jpeg: `[Q=${ENCODER_SETTINGS.jpeg.quality},optimize-coding,strip]`,
+  png: '[strip]',
+};
+const vipsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-vips-'));
+// sharp sets VIPSHOME for its bundled libvips; the system's vipsthumbnail would then miss its own modules (heif).
+const { VIPSHOME: _bundled, ...vipsEnv } = process.env;
+
+async function vipsthumbnail(file: string): Promise<Output[]> {
+  const { width, height } = (await sharp(file).metadata()).autoOrient;
+  const outputs: Output[] = [];
+  for (const size of sizesFor('product', width, height)) {
+    const box = SIZES[size];
+    for (const format of formatsFor('product', false)) {
+      const out = path.join(vipsDir, `${path.basename(file)}-${size}.${format === 'jpeg' ? 'jpg' : format}`);
+      const crop =
+        box.fit === 'cover' ? ['--smartcrop', box.crop === 'attention' ? 'attention' : 'centre'] : [];
+      await execFile(
+        'vipsthumbnail',
+        [file, '--size', `${box.width}x${box.height}`, ...crop, '-o', `${out}${VIPS_OPTIONS[format]}`],
+        { env: vipsEnv },
+      );
+      outputs.push({ size, format, data: fs.readFileSync(out) });
+    }
+  }
+  return outputs;
+}
+
 const run = (file: string) =>
   contender === 'project'
     ? project(file)
-    : naive(
-        file,
-        contender === 'naive-default' ? DEFAULTS : (ENCODER_SETTINGS as Record<OutputFormat, object>),
-      );
+    : contender === 'vipsthumbnail'
+      ? vipsthumbnail(file)
+      : naive(
+          file,
+          contender === 'naive-default' ? DEFAULTS : (ENCODER_SETTINGS as Record<OutputFormat, object>),
+        );
 
 /**
  * The quality reference for an output: the original downscaled straight to

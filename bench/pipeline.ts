@@ -2,17 +2,26 @@
  * bench/pipeline: the resize step's image work against naive sharp (one
  * decode per output) at sharp's defaults and at the project's encoder
  * settings, interleaved, several repetitions, at 1/2/4 concurrent items, on
- * the sample photos and on 24-megapixel upscaled copies. Each run is a child
- * process, so peak RSS is per contender.
+ * the sample photos and on 24-megapixel upscaled copies; and the vipsthumbnail
+ * command (one run per output, at the project's encoder settings) when
+ * libvips-tools is installed. Each run is a child process, so peak RSS is
+ * per contender (for vipsthumbnail, of the bench child only).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SAMPLE_PHOTOS, upscaled } from './lib/inputs.js';
 import { BENCH_DIR, markdownTable, median, round, writeResults } from './lib/report.js';
 
-const CONTENDERS = ['project', 'naive-default', 'naive-presets'] as const;
+/** The libvips command-line limit, when libvips-tools is installed (apt-get install libvips-tools). */
+const HAS_VIPSTHUMBNAIL = spawnSync('vipsthumbnail', ['--version']).status === 0;
+const CONTENDERS = [
+  'project',
+  'naive-default',
+  'naive-presets',
+  ...(HAS_VIPSTHUMBNAIL ? ['vipsthumbnail'] : []),
+];
 
 interface ChildResult {
   seconds: number;

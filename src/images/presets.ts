@@ -43,9 +43,9 @@ const EXTRA_SIZES: Record<Role, SizeName[]> = {
 };
 
 export const ENCODER_SETTINGS = {
-  avif: { quality: 50, effort: 2, chromaSubsampling: '4:2:0' },
+  avif: { quality: 56, effort: 2, chromaSubsampling: '4:2:0' },
   webp: { quality: 80, effort: 4 },
-  jpeg: { quality: 80, mozjpeg: true },
+  jpeg: { quality: 82, mozjpeg: true },
   png: { compressionLevel: 9, effort: 7, palette: true, quality: 90 },
 } as const;
 
