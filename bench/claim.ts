@@ -2,7 +2,8 @@
  * bench/claim: claim throughput and fairness on MariaDB with 1, 2, 4 and 8
  * real worker processes (the real claim, lease, fencing and checklist writes;
  * trivial steps). Claims/s comes from the database's own event timestamps
- * (first start to last completion), so process start-up is not counted.
+ * (first start to last completion), and every process has loaded before any
+ * claims (a start gate), so process start-up is not counted.
  * Duplicates come from the steps' run log and must be 0.
  */
 import fs from 'node:fs';
@@ -25,6 +26,21 @@ async function innodbCounters(db: Db): Promise<{ lockWaits: number; deadlocks: n
   )) as [Array<{ Variable_name: string; Value: string }>];
   const value = (name: string) => Number(rows.find((r) => r.Variable_name === name)?.Value ?? 0);
   return { lockWaits: value('Innodb_row_lock_waits'), deadlocks: value('Innodb_deadlocks') };
+}
+
+/** CPU time of the MariaDB server so far (all mariadbd processes: the bench's own is the only one). */
+function mariadbCpuMs(): number {
+  let ticks = 0;
+  for (const pid of fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'mariadbd') continue;
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
 }
 
 async function seedItems(db: Db): Promise<void> {
@@ -57,6 +73,7 @@ async function runOnce(serverUrl: string, processes: number, dir: string) {
   await migrateLatest(db);
   await seedItems(db);
   const runLog = path.join(dir, `${name}.log`);
+  const gate = path.join(dir, `${name}.start`);
   const before = await innodbCounters(admin);
   const workers = Array.from({ length: processes }, (_, n) =>
     startTrivialWorker({
@@ -68,10 +85,20 @@ async function runOnce(serverUrl: string, processes: number, dir: string) {
       POLL_INTERVAL_MS: '20',
       IDLE_MAX_MS: '100',
       LOG_LEVEL: 'error',
+      START_GATE: gate,
+      REPORT_CPU: '1',
     }),
   );
-  for (const result of await Promise.all(workers.map((w) => w.finished)))
-    if (result.code !== 0) throw new Error(result.stderr);
+  // Every process loaded (tsx compiling is CPU the others would lose) before any claims.
+  const ready = () => fs.readdirSync(dir).filter((file) => file.startsWith(`${name}.start.ready.`)).length;
+  while (ready() < processes) await new Promise((resolve) => setTimeout(resolve, 20));
+  const databaseCpuBefore = mariadbCpuMs();
+  fs.writeFileSync(gate, '');
+  const finished = await Promise.all(workers.map((w) => w.finished));
+  for (const result of finished) if (result.code !== 0) throw new Error(result.stderr);
+  const databaseCpuMs = mariadbCpuMs() - databaseCpuBefore;
+  const workerCpuMs =
+    finished.reduce((sum, result) => sum + Number(/cpu-us (\d+)/.exec(result.stderr)?.[1] ?? 0), 0) / 1000;
   const after = await innodbCounters(admin);
   const window = (await db('processing_events')
     .whereIn('event', ['started', 'completed'])
@@ -89,6 +116,8 @@ async function runOnce(serverUrl: string, processes: number, dir: string) {
   await admin.destroy();
   const seconds = (Number(window.last) - Number(window.first)) / 1000;
   return {
+    workerCpuMsPerItem: workerCpuMs / ITEMS,
+    databaseCpuMsPerItem: databaseCpuMs / ITEMS,
     claimsPerSecond: ITEMS / seconds,
     duplicates: retrieves.length - new Set(retrieves.map((l) => l.split(' ')[0])).size,
     lockWaits: after.lockWaits - before.lockWaits,
@@ -115,6 +144,8 @@ export async function benchClaim(): Promise<void> {
       lockWaits: runs[n]!.reduce((s, r) => s + r.lockWaits, 0),
       deadlocks: runs[n]!.reduce((s, r) => s + r.deadlocks, 0),
       fairness: round(median(runs[n]!.map((r) => r.fairness))),
+      workerCpuMsPerItem: round(median(runs[n]!.map((r) => r.workerCpuMsPerItem))),
+      databaseCpuMsPerItem: round(median(runs[n]!.map((r) => r.databaseCpuMsPerItem))),
     }));
     const table = markdownTable(
       [
@@ -125,6 +156,8 @@ export async function benchClaim(): Promise<void> {
         'row lock waits',
         'deadlocks',
         'fairness (min/max share)',
+        'worker CPU ms/item',
+        'mariadbd CPU ms/item',
       ],
       rows.map((r) => [
         r.processes,
@@ -134,6 +167,8 @@ export async function benchClaim(): Promise<void> {
         r.lockWaits,
         r.deadlocks,
         r.fairness,
+        r.workerCpuMsPerItem,
+        r.databaseCpuMsPerItem,
       ]),
     );
     writeResults(

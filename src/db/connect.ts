@@ -40,6 +40,9 @@ export function connectDatabase(target: DatabaseTarget): Db {
       charset: 'utf8mb4',
       supportBigNumbers: true,
       connectTimeout: 10_000,
+      // fenced-batch.ts sends a transition's transaction as one batch. Every statement here is built
+      // with bound values (knex or placeholders), so batches cannot be smuggled in through data.
+      multipleStatements: true,
     },
     pool: {
       min: 0,

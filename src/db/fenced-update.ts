@@ -7,22 +7,11 @@
  */
 import pRetry from 'p-retry';
 import { LeaseLostError } from '../errors.js';
-import { isRetryableDbError, type Db } from './connect.js';
-import type { StepName } from './steps.js';
+import { isMysql, isRetryableDbError, type Db } from './connect.js';
+import { eventColumns, fencedBatch } from './fenced-batch.js';
+import type { ClaimGuard, ProcessingEvent } from './fenced-types.js';
 
-export interface ClaimGuard {
-  readonly mediaId: number;
-  readonly claimToken: string;
-  readonly workerId: string;
-}
-
-export interface ProcessingEvent {
-  step?: StepName | null;
-  event: string;
-  attempt?: number | null;
-  errorClass?: string | null;
-  message?: string | null;
-}
+export type { ClaimGuard, ProcessingEvent };
 
 export interface FencedChanges {
   checklist: Record<string, unknown>;
@@ -34,7 +23,43 @@ export interface FencedChanges {
   also?: (trx: Db) => Promise<void>;
 }
 
+/** Media columns written under each claim since the runner last asked (see takeMediaWrites). */
+const mediaWrites = new WeakMap<ClaimGuard, Record<string, unknown>>();
+
+/**
+ * What this claim has written to its media row since the last call. Only the
+ * claim holder writes the row while the claim lasts, so a runner can keep its
+ * copy current from these instead of reading the row again before each step.
+ */
+export function takeMediaWrites(guard: ClaimGuard): Record<string, unknown> {
+  const written = mediaWrites.get(guard) ?? {};
+  mediaWrites.delete(guard);
+  return written;
+}
+
+function recordMediaWrites(guard: ClaimGuard, media: Record<string, unknown> | undefined, now: number): void {
+  if (!media) return;
+  const defined = Object.entries(media).filter(([, value]) => value !== undefined);
+  mediaWrites.set(guard, { ...mediaWrites.get(guard), ...Object.fromEntries(defined), updated_at: now });
+}
+
 export async function fencedUpdate(db: Db, guard: ClaimGuard, changes: FencedChanges): Promise<void> {
+  const now = Date.now();
+  await fencedWrite(db, guard, changes);
+  recordMediaWrites(guard, changes.media, now);
+}
+
+async function fencedWrite(db: Db, guard: ClaimGuard, changes: FencedChanges): Promise<void> {
+  if (isMysql(db) && !changes.also && !db.isTransaction) {
+    const events = [...(changes.events ?? []), ...(changes.event ? [changes.event] : [])];
+    const batch = {
+      checklist: changes.checklist,
+      events,
+      ...(changes.media ? { media: changes.media } : {}),
+    };
+    await retryOnDbContention(() => fencedBatch(db, guard, batch));
+    return;
+  }
   await retryOnDbContention(() =>
     db.transaction(async (trx) => {
       const now = Date.now();
@@ -56,7 +81,7 @@ export async function fencedUpdate(db: Db, guard: ClaimGuard, changes: FencedCha
       // One INSERT for all of a transition's events: each statement is a round trip inside the transaction.
       if (events.length > 0) {
         await trx('processing_events').insert(
-          events.map((event) => eventRow(guard.mediaId, guard.workerId, event, now)),
+          events.map((event) => eventColumns(guard.mediaId, guard.workerId, event, now)),
         );
       }
     }),
@@ -70,20 +95,7 @@ export async function insertEvent(
   event: ProcessingEvent,
   at = Date.now(),
 ): Promise<void> {
-  await db('processing_events').insert(eventRow(mediaId, workerId, event, at));
-}
-
-function eventRow(mediaId: number, workerId: string | null, event: ProcessingEvent, at: number) {
-  return {
-    media_id: mediaId,
-    step: event.step ?? null,
-    event: event.event,
-    attempt: event.attempt ?? null,
-    worker_id: workerId,
-    error_class: event.errorClass ?? null,
-    message: event.message?.slice(0, 4000) ?? null,
-    at,
-  };
+  await db('processing_events').insert(eventColumns(mediaId, workerId, event, at));
 }
 
 /** Deadlocks and lock waits are normal under contention: try the whole transaction again, briefly. */

@@ -7,7 +7,7 @@
 import { LeaseLostError, RateLimitError, isPermanent, toMediaError, type MediaError } from '../errors.js';
 import type { ClaimedItem } from '../db/claim-items.js';
 import type { Db } from '../db/connect.js';
-import type { ClaimGuard } from '../db/fenced-update.js';
+import { takeMediaWrites, type ClaimGuard } from '../db/fenced-update.js';
 import {
   completeItem,
   failItem,
@@ -18,7 +18,13 @@ import {
   type FailureRecord,
   type StepCompletion,
 } from '../db/item-transitions.js';
-import { findChecklist, findMedia, stepState, type ChecklistRecord } from '../db/records.js';
+import {
+  findChecklist,
+  findMedia,
+  stepState,
+  type ChecklistRecord,
+  type MediaRecord,
+} from '../db/records.js';
 import type { Logger } from '../log.js';
 import type { Step } from '../steps/step.js';
 import { healDelayMs, retryDelayMs } from './backoff.js';
@@ -75,6 +81,7 @@ async function runSteps(
     if (handled) return handled;
   }
   const scratch = new Map<string, unknown>();
+  const media = new MediaCopy(options.db, guard);
   // A finished step is written with the next transition; while the claim is ours nobody else changes the checklist.
   let done: StepCompletion | undefined;
   for (const step of options.steps) {
@@ -87,7 +94,7 @@ async function runSteps(
     const result = await attemptStep(
       options,
       guard,
-      { step, attempt, healCount: checklist.heal_count, scratch },
+      { step, attempt, healCount: checklist.heal_count, scratch, media },
       signal,
       log,
     );
@@ -99,6 +106,23 @@ async function runSteps(
   return 'completed';
 }
 
+/** The item's media row, read once per claim and kept current from this claim's own writes. */
+class MediaCopy {
+  private row: MediaRecord | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly guard: ClaimGuard,
+  ) {}
+
+  async current(): Promise<MediaRecord | undefined> {
+    const written = takeMediaWrites(this.guard);
+    if (!this.row) this.row = await findMedia(this.db, this.guard.mediaId);
+    else this.row = { ...this.row, ...written } as MediaRecord;
+    return this.row;
+  }
+}
+
 async function attemptStep(
   options: ItemRunnerOptions,
   guard: ClaimGuard,
@@ -107,14 +131,15 @@ async function attemptStep(
     attempt,
     healCount,
     scratch,
-  }: { step: Step; attempt: number; healCount: number; scratch: Map<string, unknown> },
+    media: copy,
+  }: { step: Step; attempt: number; healCount: number; scratch: Map<string, unknown>; media: MediaCopy },
   signal: AbortSignal,
   log: Logger,
 ): Promise<StepCompletion | ItemOutcome> {
   const started = performance.now();
   const stepLog = log.child({ step: step.name, attempt });
   try {
-    const media = await findMedia(options.db, guard.mediaId);
+    const media = await copy.current();
     if (!media) return 'missing';
     const updateMedia = (fields: Record<string, unknown>) => updateMediaUnderClaim(options.db, guard, fields);
     const outcome = await step.run({ media, guard, attempt, log: stepLog, signal, scratch, updateMedia });
