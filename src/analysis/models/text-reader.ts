@@ -32,8 +32,9 @@ const MIN_WORD_LENGTH = 3;
 /**
  * Tesseract reads best with capitals some 20–40 px high, and which scale
  * reads a given sign whole varies (it drops a word's first or last letters
- * at the wrong one), so the image is read at two long-side sizes and the
- * reading with more plausible characters wins.
+ * at the wrong one), so an image in which the first reading finds words is
+ * read at a second size too, and the reading with more plausible characters
+ * wins.
  */
 const OCR_LONG_SIDES = [640, 1000];
 
@@ -92,6 +93,8 @@ export async function readText(image: DecodedImage): Promise<ReadText> {
   for (const longSide of OCR_LONG_SIDES) {
     const words = await readAt(ocr, await ocrInput(image, longSide));
     if (characters(words) > characters(best)) best = words;
+    // Most photos have no text; a second size rarely finds words the first found none of, and costs as much.
+    if (best.length === 0) break;
   }
   return { text: best.map((word) => word.text).join(' '), words: best, language: 'eng' };
 }
