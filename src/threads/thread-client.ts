@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { Worker, type MessagePort, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
+import { Worker, type MessagePort, type TransferListItem } from 'node:worker_threads';
 
 /** What a thread entry posts back for request `id`. */
 export interface ThreadReply<Result> {
@@ -24,7 +24,6 @@ export interface ThreadClient<Request, Result> {
 export function createThreadClient<Request, Result>(
   name: string,
   entry: (extension: 'js' | 'ts') => URL,
-  options: { resourceLimits?: ResourceLimits } = {},
 ): ThreadClient<Request, Result> {
   let worker: Worker | undefined;
   let nextId = 0;
@@ -38,9 +37,7 @@ export function createThreadClient<Request, Result>(
 
   function getWorker(): Worker {
     if (worker) return worker;
-    const started = import.meta.url.endsWith('.ts')
-      ? startFromSource(entry('ts'), options.resourceLimits)
-      : new Worker(entry('js'), { resourceLimits: options.resourceLimits });
+    const started = import.meta.url.endsWith('.ts') ? startFromSource(entry('ts')) : new Worker(entry('js'));
     started.unref();
     started.on('message', (message: ThreadReply<Result>) => {
       const waiter = pending.get(message.id);
@@ -74,11 +71,11 @@ export function createThreadClient<Request, Result>(
 }
 
 /** Running from TypeScript sources (tests): register tsx inside the thread, then load the .ts entry. */
-function startFromSource(entry: URL, resourceLimits: ResourceLimits | undefined): Worker {
+function startFromSource(entry: URL): Worker {
   const tsxCjs = createRequire(import.meta.url).resolve('tsx/esm/api');
   const tsx = pathToFileURL(tsxCjs.replace(/\.cjs$/, '.mjs')).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(bootstrap, { eval: true, resourceLimits });
+  return new Worker(bootstrap, { eval: true });
 }
 
 /**

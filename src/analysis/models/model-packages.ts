@@ -40,6 +40,14 @@ interface ModelSpec extends Omit<ModelDescription, 'version' | 'unavailable'> {
   packages: string[];
 }
 
+/** Objects and faces both come from @vladmandic/human on the tfjs WebAssembly backend. */
+const HUMAN_PACKAGES = [
+  '@vladmandic/human',
+  '@tensorflow/tfjs-core',
+  '@tensorflow/tfjs-converter',
+  '@tensorflow/tfjs-backend-wasm',
+];
+
 /** Each model this provider runs: the task, the weights, where they come from, their licence. */
 export const MODEL_SPECS: ModelSpec[] = [
   {
@@ -47,24 +55,14 @@ export const MODEL_SPECS: ModelSpec[] = [
     model:
       'CenterNet MobileNetV3 (github.com/610265158/mobilenetv3_centernet, converted by @vladmandic/human)',
     package: '@vladmandic/human',
-    packages: [
-      '@vladmandic/human',
-      '@tensorflow/tfjs-core',
-      '@tensorflow/tfjs-converter',
-      '@tensorflow/tfjs-backend-wasm',
-    ],
+    packages: HUMAN_PACKAGES,
     licence: 'package MIT; the upstream weights state no licence of their own',
   },
   {
     task: 'faces',
     model: 'MediaPipe BlazeFace (back camera)',
     package: '@vladmandic/human',
-    packages: [
-      '@vladmandic/human',
-      '@tensorflow/tfjs-core',
-      '@tensorflow/tfjs-converter',
-      '@tensorflow/tfjs-backend-wasm',
-    ],
+    packages: HUMAN_PACKAGES,
     licence: 'Apache-2.0 (Google MediaPipe), package MIT',
   },
   {

@@ -128,9 +128,3 @@ export async function stopTextReader(): Promise<void> {
   worker = undefined;
   await (await current?.catch(() => undefined))?.terminate();
 }
-
-/** Load the OCR engine now rather than on the first image (the bench times loading separately). */
-export async function warmTextReader(): Promise<void> {
-  worker ??= startWorker();
-  await worker;
-}
