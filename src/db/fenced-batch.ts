@@ -8,9 +8,8 @@
  * a claim lost to a takeover changes nothing; a batch that fails part-way is
  * rolled back on the same connection before it goes back to the pool.
  */
-import { LeaseLostError } from '../errors.js';
 import type { Db } from './connect.js';
-import type { ClaimGuard, ProcessingEvent } from './fenced-types.js';
+import { leaseLost, type ClaimGuard, type ProcessingEvent } from './fenced-types.js';
 
 export interface BatchChanges {
   checklist: Record<string, unknown>;
@@ -34,7 +33,7 @@ const assignments = (columns: Record<string, unknown>) =>
     .join(', ');
 
 /** As knex does: a key whose value is undefined is not written at all. */
-const defined = (columns: Record<string, unknown>) =>
+export const defined = (columns: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
 
 function query(connection: Connection, sql: string, values: unknown[] = []): Promise<unknown> {
@@ -90,8 +89,13 @@ function buildBatch(
   return { sql: statements.join(';\n'), values };
 }
 
-export async function fencedBatch(db: Db, guard: ClaimGuard, changes: BatchChanges): Promise<void> {
-  const { sql, values } = buildBatch(guard, changes, Date.now());
+export async function fencedBatch(
+  db: Db,
+  guard: ClaimGuard,
+  changes: BatchChanges,
+  now: number,
+): Promise<void> {
+  const { sql, values } = buildBatch(guard, changes, now);
   const client = db.client as {
     acquireConnection(): Promise<Connection>;
     releaseConnection(c: Connection): Promise<void>;
@@ -108,9 +112,5 @@ export async function fencedBatch(db: Db, guard: ClaimGuard, changes: BatchChang
     await client.releaseConnection(connection);
   }
   const held = Number((results[1] as Array<{ held: number | string }>)[0]?.held ?? 0);
-  if (held === 0) {
-    throw new LeaseLostError(
-      `item ${guard.mediaId}: claim ${guard.claimToken} of ${guard.workerId} is no longer valid (lease expired and the item was taken over, or it was requeued); write refused`,
-    );
-  }
+  if (held === 0) throw leaseLost(guard);
 }

@@ -1,4 +1,5 @@
-/** What identifies a claim, and the timeline entries a fenced write records. */
+/** What identifies a claim, the timeline entries a fenced write records, and the refusal when the claim is gone. */
+import { LeaseLostError } from '../errors.js';
 import type { StepName } from './steps.js';
 
 export interface ClaimGuard {
@@ -13,4 +14,10 @@ export interface ProcessingEvent {
   attempt?: number | null;
   errorClass?: string | null;
   message?: string | null;
+}
+
+export function leaseLost(guard: ClaimGuard): LeaseLostError {
+  return new LeaseLostError(
+    `item ${guard.mediaId}: claim ${guard.claimToken} of ${guard.workerId} is no longer valid (lease expired and the item was taken over, or it was requeued); write refused`,
+  );
 }

@@ -6,10 +6,9 @@
  * up from completing or failing an item someone else now owns.
  */
 import pRetry from 'p-retry';
-import { LeaseLostError } from '../errors.js';
 import { isMysql, isRetryableDbError, type Db } from './connect.js';
-import { eventColumns, fencedBatch } from './fenced-batch.js';
-import type { ClaimGuard, ProcessingEvent } from './fenced-types.js';
+import { defined, eventColumns, fencedBatch } from './fenced-batch.js';
+import { leaseLost, type ClaimGuard, type ProcessingEvent } from './fenced-types.js';
 
 export type { ClaimGuard, ProcessingEvent };
 
@@ -39,45 +38,39 @@ export function takeMediaWrites(guard: ClaimGuard): Record<string, unknown> {
 
 function recordMediaWrites(guard: ClaimGuard, media: Record<string, unknown> | undefined, now: number): void {
   if (!media) return;
-  const defined = Object.entries(media).filter(([, value]) => value !== undefined);
-  mediaWrites.set(guard, { ...mediaWrites.get(guard), ...Object.fromEntries(defined), updated_at: now });
+  mediaWrites.set(guard, { ...mediaWrites.get(guard), ...defined(media), updated_at: now });
 }
 
 export async function fencedUpdate(db: Db, guard: ClaimGuard, changes: FencedChanges): Promise<void> {
+  // One timestamp for the whole write, so the runner's copy of the media row matches what was stored.
   const now = Date.now();
-  await fencedWrite(db, guard, changes);
+  await fencedWrite(db, guard, changes, now);
   recordMediaWrites(guard, changes.media, now);
 }
 
-async function fencedWrite(db: Db, guard: ClaimGuard, changes: FencedChanges): Promise<void> {
+async function fencedWrite(db: Db, guard: ClaimGuard, changes: FencedChanges, now: number): Promise<void> {
+  const events = [...(changes.events ?? []), ...(changes.event ? [changes.event] : [])];
   if (isMysql(db) && !changes.also && !db.isTransaction) {
-    const events = [...(changes.events ?? []), ...(changes.event ? [changes.event] : [])];
     const batch = {
       checklist: changes.checklist,
       events,
       ...(changes.media ? { media: changes.media } : {}),
     };
-    await retryOnDbContention(() => fencedBatch(db, guard, batch));
+    await retryOnDbContention(() => fencedBatch(db, guard, batch, now));
     return;
   }
   await retryOnDbContention(() =>
     db.transaction(async (trx) => {
-      const now = Date.now();
       const matched = await trx('processing_checklist')
         .where({ media_id: guard.mediaId, claim_token: guard.claimToken })
         .update({ ...changes.checklist, updated_at: now });
-      if (matched === 0) {
-        throw new LeaseLostError(
-          `item ${guard.mediaId}: claim ${guard.claimToken} of ${guard.workerId} is no longer valid (lease expired and the item was taken over, or it was requeued); write refused`,
-        );
-      }
+      if (matched === 0) throw leaseLost(guard);
       if (changes.media) {
         await trx('media_files')
           .where({ id: guard.mediaId })
           .update({ ...changes.media, updated_at: now });
       }
       if (changes.also) await changes.also(trx);
-      const events = [...(changes.events ?? []), ...(changes.event ? [changes.event] : [])];
       // One INSERT for all of a transition's events: each statement is a round trip inside the transaction.
       if (events.length > 0) {
         await trx('processing_events').insert(
