@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createLocalProvider } from '../src/analysis/local-provider.js';
 import { createModelsProvider } from '../src/analysis/models/models-provider.js';
-import type { AnalysisProvider } from '../src/analysis/provider.js';
-import { decodeOnce, type DecodedImage } from '../src/images/decode-once.js';
+import { analysisInputFor } from '../src/analysis/analysis-input.js';
+import type { AnalysisInput, AnalysisProvider } from '../src/analysis/provider.js';
 import { silentLogger } from '../src/log.js';
 import { BENCH_DIR } from './lib/report.js';
 
@@ -18,27 +18,21 @@ const SAMPLES = path.join(path.dirname(BENCH_DIR), 'samples/images');
 
 interface Item {
   name: string;
-  file: string;
-  image: DecodedImage;
+  input: AnalysisInput;
 }
 
 async function items(): Promise<Item[]> {
   const names = fs.readdirSync(SAMPLES).filter((name) => /\.(png|jpe?g)$/.test(name));
   return Promise.all(
     names.map(async (name) => {
-      const file = path.join(SAMPLES, name);
-      return { name, file, image: await decodeOnce(file, 1200, 1200, 100_000_000) };
+      const role = name.includes('logo') ? 'logo' : 'product';
+      return { name, input: await analysisInputFor(path.join(SAMPLES, name), role) };
     }),
   );
 }
 
 function analyse(provider: AnalysisProvider, item: Item) {
-  return provider.analyse({
-    image: item.image,
-    role: item.name.includes('logo') ? 'logo' : 'product',
-    original: { width: item.image.width, height: item.image.height, path: item.file },
-    removal: undefined,
-  });
+  return provider.analyse(item.input);
 }
 
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;

@@ -1,6 +1,6 @@
 /**
  * bench/analysis: per provider, model load time, time per image (median and
- * p95 over the samples at 1200 px) and peak RSS, each provider in its own
+ * p95 over the samples, decoded as the analyse step decodes them) and peak RSS, each provider in its own
  * process; plus RSS growth between image 200 and the last (1,000 by default,
  * BENCH_ANALYSIS_IMAGES to change) and the live tensor count (a leak check).
  * The local provider is the baseline measured in the same run; the system
@@ -102,7 +102,7 @@ export function benchAnalysis(): Promise<void> {
   writeResults(
     'analysis',
     rows,
-    `${table}\n\nMedian ms per sample image (decoded at ≤1200 px):\n\n${perSample}`,
+    `${table}\n\nMedian ms per sample image (decoded as the analyse step does):\n\n${perSample}`,
   );
   return Promise.resolve();
 }

@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import sharp from 'sharp';
+import { analysisInputFor } from '../analysis/analysis-input.js';
 import { closeProviders, createProviders } from '../analysis/providers.js';
 import type { AnalysisProvider, ModelDescription } from '../analysis/provider.js';
-import { decodeOnce } from '../images/decode-once.js';
 import { createLogger } from '../log.js';
 import { configFor, formatTable, printJson } from './context.js';
 
@@ -26,13 +26,7 @@ async function tryProvider(
 ): Promise<NonNullable<ProviderCheck['load']>> {
   const started = performance.now();
   try {
-    const image = await decodeOnce(file, 256, 256, 1_000_000);
-    const report = await provider.analyse({
-      image,
-      role: 'product',
-      original: { width: 256, height: 256, path: file },
-      removal: undefined,
-    });
+    const report = await provider.analyse(await analysisInputFor(file, 'product'));
     const raw = report.raw as { status?: unknown; problems?: string[] } | undefined;
     const problems = raw?.problems ?? [];
     return {

@@ -5,13 +5,12 @@
  * seen as a logo, no text invented for photos without any.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import sharp from 'sharp';
+import { analysisInputFor } from '../../src/analysis/analysis-input.js';
 import { createModelsProvider } from '../../src/analysis/models/models-provider.js';
 import { describeModels } from '../../src/analysis/models/model-packages.js';
 import type { ModelResult } from '../../src/analysis/models/model-protocol.js';
 import type { ReadText } from '../../src/analysis/models/text-reader.js';
 import type { AnalysisProvider, ProviderReport } from '../../src/analysis/provider.js';
-import { decodeOnce } from '../../src/images/decode-once.js';
 import { silentLogger } from '../../src/log.js';
 import type { Role } from '../../src/media-roles.js';
 import { SAMPLE } from '../helpers/image-fixtures.js';
@@ -21,15 +20,7 @@ async function analyse(
   name: string,
   role: Role = 'product',
 ): Promise<ProviderReport> {
-  const file = SAMPLE(name);
-  const { width, height } = await sharp(file).metadata();
-  const image = await decodeOnce(file, 2400, 2400, 100_000_000);
-  return provider.analyse({
-    image,
-    role,
-    original: { width: width!, height: height!, path: file },
-    removal: undefined,
-  });
+  return provider.analyse(await analysisInputFor(SAMPLE(name), role));
 }
 
 const textOf = (report: ProviderReport) => report.fields.detected_text?.value as ReadText;

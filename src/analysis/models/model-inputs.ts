@@ -4,7 +4,6 @@
  * faces), a plain 224×224 for the moderation classifier; and the way back
  * from letterboxed boxes to fractions of the image.
  */
-import sharp from 'sharp';
 import { rawInput, type DecodedImage } from '../../images/decode-once.js';
 import type { Box, ModelResult, RgbPixels } from './model-protocol.js';
 
@@ -36,21 +35,17 @@ export async function rgb(
   height: number,
   fit: 'inside' | 'fill',
 ): Promise<RgbPixels> {
-  let pipeline = rawInput(image).flatten({ background: '#ffffff' }).resize(width, height, { fit });
-  if (fit === 'inside') {
-    // Letterboxed to a square (content top-left): the detectors squash their input to a square, and a
-    // squashed wide picture hides its faces. Boxes are mapped back by unletterbox().
-    const scale = Math.min(width / image.width, height / image.height);
-    const fitted = { width: Math.round(image.width * scale), height: Math.round(image.height * scale) };
-    pipeline = sharp(await pipeline.removeAlpha().raw().toBuffer(), {
-      raw: { ...fitted, channels: 3 },
-    }).extend({
-      right: width - fitted.width,
-      bottom: height - fitted.height,
-      background: '#808080',
-    });
-  }
-  const { data, info } = await pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  // 'inside' is letterboxed to the full box, content top-left (unletterbox() maps boxes back).
+  const resize =
+    fit === 'inside'
+      ? { fit: 'contain' as const, position: 'left top', background: '#808080' }
+      : { fit: 'fill' as const };
+  const { data, info } = await rawInput(image)
+    .flatten({ background: '#ffffff' })
+    .resize(width, height, resize)
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   // A fresh buffer: sharp's may share a pooled ArrayBuffer, which cannot be transferred.
   return { data: new Uint8Array(data), width: info.width, height: info.height };
 }

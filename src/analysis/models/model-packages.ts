@@ -24,6 +24,13 @@ export function packageDir(name: string): string | undefined {
   return undefined;
 }
 
+/** Where a package this code is about to load is installed; a clear error when it is not. */
+export function requiredPackageDir(name: string): string {
+  const dir = packageDir(name);
+  if (!dir) throw new Error(`${name} is not installed`);
+  return dir;
+}
+
 /** The installed version of a package, or undefined when it is not installed. */
 export function installedVersion(name: string): string | undefined {
   const dir = packageDir(name);

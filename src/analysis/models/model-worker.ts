@@ -12,8 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { parentPort } from 'node:worker_threads';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import { serveThreadRequests } from '../../threads/thread-client.js';
-import { packageDir as installedPackageDir } from './model-packages.js';
-import { registerFileLoader } from './tf-file-loader.js';
+import { requiredPackageDir as packageDir } from './model-packages.js';
+import { ownArrayBuffer, registerFileLoader } from './tf-file-loader.js';
 import type { Box, ModelRequest, ModelResult, ModelStatus } from './model-protocol.js';
 
 const require = createRequire(import.meta.url);
@@ -39,12 +39,6 @@ interface Loaded {
   human: HumanInstance | undefined;
   nsfw: LayersModel | undefined;
   status: ModelStatus;
-}
-
-function packageDir(name: string): string {
-  const dir = installedPackageDir(name);
-  if (!dir) throw new Error(`${name} is not installed`);
-  return dir;
 }
 
 async function loadBackend(): Promise<typeof TfCore> {
@@ -110,7 +104,7 @@ async function loadNsfw(tf: typeof TfCore): Promise<LayersModel> {
     tf.io.fromMemory({
       modelTopology: json.modelTopology,
       weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
-      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+      weightData: ownArrayBuffer(weights),
     }),
   );
 }

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type Tesseract from 'tesseract.js';
 import { rawInput, type DecodedImage } from '../../images/decode-once.js';
+import { requiredPackageDir } from './model-packages.js';
 import type { Box } from './model-protocol.js';
 
 const require = createRequire(import.meta.url);
@@ -42,10 +43,9 @@ let worker: Promise<Tesseract.Worker> | undefined;
 
 function startWorker(): Promise<Tesseract.Worker> {
   const tesseract = require('tesseract.js') as typeof Tesseract;
-  const dataDir = path.dirname(require.resolve('@tesseract.js-data/eng'));
   return tesseract
     .createWorker('eng', tesseract.OEM.LSTM_ONLY, {
-      langPath: path.join(dataDir, '4.0.0_best_int'),
+      langPath: path.join(requiredPackageDir('@tesseract.js-data/eng'), '4.0.0_best_int'),
       cacheMethod: 'none',
       gzip: true,
       logger: () => undefined,

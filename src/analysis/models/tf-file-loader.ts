@@ -20,7 +20,12 @@ interface ModelJson {
   weightsManifest: { paths: string[]; weights: TfCore.io.WeightsManifestEntry[] }[];
 }
 
-export function readModelArtifacts(jsonPath: string): TfCore.io.ModelArtifacts {
+/** A Buffer's bytes as an ArrayBuffer of their own (a Buffer may be a view into a larger pooled one). */
+export function ownArrayBuffer(bytes: Buffer): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+function readModelArtifacts(jsonPath: string): TfCore.io.ModelArtifacts {
   const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as ModelJson;
   const directory = path.dirname(jsonPath);
   const weights = Buffer.concat(
@@ -37,7 +42,7 @@ export function readModelArtifacts(jsonPath: string): TfCore.io.ModelArtifacts {
     userDefinedMetadata: json.userDefinedMetadata as TfCore.io.ModelArtifacts['userDefinedMetadata'],
     modelInitializer: json.modelInitializer as TfCore.io.ModelArtifacts['modelInitializer'],
     weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
-    weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+    weightData: ownArrayBuffer(weights),
   };
 }
 

@@ -1,0 +1,21 @@
+/**
+ * The analysis input for a file outside the pipeline (doctor, tests,
+ * benchmarks): the same decode the analyse step gets (oriented, at the scale
+ * the role's largest size needs, aspect kept), so what is checked or measured
+ * is what production analyses.
+ */
+import sharp from 'sharp';
+import { decodeForSizes } from '../images/decode-once.js';
+import { sizesFor } from '../images/presets.js';
+import type { Role } from '../media-roles.js';
+import type { AnalysisInput } from './provider.js';
+
+export async function analysisInputFor(
+  file: string,
+  role: Role,
+  maxInputPixels = 100_000_000,
+): Promise<AnalysisInput> {
+  const { width, height } = (await sharp(file).metadata()).autoOrient;
+  const image = await decodeForSizes(file, sizesFor(role, width, height), width, height, maxInputPixels);
+  return { image, role, original: { width, height, path: file }, removal: undefined };
+}
