@@ -3,6 +3,13 @@
  * (pending list, temp files, complete, cleanup), recording every request,
  * with scripted faults (5xx, 429 + Retry-After, slow answers, dropped
  * connections mid-body, 401).
+ *
+ * Chaos faults (test/chaos): 429 with a Retry-After of any value or none,
+ * stalls (headers sent after `stallMs`), TCP resets mid-download, trickles
+ * (headers, then one byte every `trickleMs`), an empty pending list while
+ * `emptyPendingList` is on, and a forced status for POST complete
+ * (`completeStatus`). Every recorded request gets the status it was answered
+ * with and the fault that shaped the answer.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +21,10 @@ export interface FakeUpload {
   /** Bytes served at imagePath; undefined → 404. */
   file?: Buffer;
   extra?: Record<string, unknown>;
+  /** Extra response headers for the file (e.g. Content-Encoding: gzip with pre-compressed bytes). */
+  headers?: http.OutgoingHttpHeaders;
+  /** Serve the file chunked, without Content-Length. */
+  noContentLength?: boolean;
 }
 
 export interface RecordedRequest {
@@ -22,9 +33,28 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
   body: string;
   at: number;
+  /** The status answered (once headers were sent). */
+  status?: number;
+  /** The fault that shaped the answer, if any. */
+  fault?: Fault;
 }
 
-export type Fault = '500' | '429' | 'slow' | 'drop' | '401';
+export type Fault =
+  | '500'
+  | '429'
+  | 'slow'
+  | 'drop'
+  | '401'
+  /** 429 without Retry-After. */
+  | '429-none'
+  /** 429 with this exact Retry-After value (valid or not: "2", "-5", "0", "soon"). */
+  | `429:${string}`
+  /** Headers only after `stallMs`. */
+  | 'stall'
+  /** Files: headers and a little of the body, then a TCP reset. */
+  | 'reset'
+  /** Files: headers, then one byte every `trickleMs`. */
+  | 'trickle';
 
 export interface FaultRule {
   method?: string;
@@ -41,12 +71,23 @@ export class FakeMainApi {
   readonly rawEntries: unknown[] = [];
   readonly faults: FaultRule[] = [];
   slowMs = 1500;
+  stallMs = 10_000;
+  trickleMs = 2000;
+  /** While true, the pending list answers {"images":[],"total":0}. */
+  emptyPendingList = false;
+  /** When set, POST complete answers this status (and accepts nothing). */
+  completeStatus: number | undefined;
+  readonly fileHeaders = new Map<string, http.OutgoingHttpHeaders>();
+  readonly chunkedFiles = new Set<string>();
+  private readonly recordOf = new WeakMap<http.ServerResponse, RecordedRequest>();
   private server: http.Server | undefined;
   url = '';
 
   add(upload: FakeUpload): void {
     this.pending.set(upload.id, upload);
     if (upload.file) this.files.set(upload.imagePath, upload.file);
+    if (upload.headers) this.fileHeaders.set(upload.imagePath, upload.headers);
+    if (upload.noContentLength) this.chunkedFiles.add(upload.imagePath);
   }
 
   calls(method: string, path: RegExp): RecordedRequest[] {
@@ -58,12 +99,17 @@ export class FakeMainApi {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
-        this.requests.push({
+        const record: RecordedRequest = {
           method: req.method ?? '',
           url: req.url ?? '',
           headers: req.headers,
           body,
           at: Date.now(),
+        };
+        this.requests.push(record);
+        this.recordOf.set(res, record);
+        res.on('close', () => {
+          if (res.headersSent) record.status = res.statusCode;
         });
         this.answer(req, res, body);
       });
@@ -91,6 +137,16 @@ export class FakeMainApi {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
     const fault = this.takeFault(method, url);
+    const record = this.recordOf.get(res);
+    if (record && fault) record.fault = fault;
+    if (fault === '429-none') return void res.writeHead(429).end('{"error":"slow down"}');
+    if (fault?.startsWith('429:'))
+      return void res.writeHead(429, { 'Retry-After': fault.slice(4) }).end('{"error":"slow down"}');
+    if (fault === 'stall') {
+      const timer = setTimeout(() => this.route(method, url, body, res, undefined), this.stallMs);
+      res.on('close', () => clearTimeout(timer));
+      return;
+    }
     if (fault === '500') return void res.writeHead(500).end('{"error":"boom"}');
     if (fault === '401') return void res.writeHead(401).end('{"error":"bad key"}');
     if (fault === '429') return void res.writeHead(429, { 'Retry-After': '1' }).end('{"error":"slow down"}');
@@ -110,6 +166,8 @@ export class FakeMainApi {
   ): void {
     const json = (status: number, value: unknown): void =>
       void res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(value));
+    if (method === 'GET' && url === '/api/media/pending/all' && this.emptyPendingList)
+      return json(200, { images: [], total: 0 });
     if (method === 'GET' && url === '/api/media/pending/all') {
       const images = [...this.pending.values()].map((u) => ({
         id: u.id,
@@ -134,13 +192,26 @@ export class FakeMainApi {
         setTimeout(() => res.socket?.destroy(), 20);
         return;
       }
+      if (fault === 'reset' || fault === 'trickle') return this.sendFaultyFile(res, file, fault);
+      const extraHeaders = this.fileHeaders.get(url) ?? {};
+      if (this.chunkedFiles.has(url)) {
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream', ...extraHeaders });
+        for (let at = 0; at < file.length; at += 65_536) res.write(file.subarray(at, at + 65_536));
+        return void res.end();
+      }
       return void res
-        .writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': file.length })
+        .writeHead(200, {
+          'Content-Type': 'application/octet-stream',
+          'Content-Length': file.length,
+          ...extraHeaders,
+        })
         .end(file);
     }
     const complete = /^\/api\/media\/complete\/(\d+)$/.exec(url);
     if (method === 'POST' && complete) {
       const id = Number(complete[1]);
+      if (this.completeStatus !== undefined)
+        return json(this.completeStatus, { success: false, error: `forced ${this.completeStatus}` });
       if (!this.pending.has(id)) return json(409, { success: false, error: 'already processed' });
       this.pending.delete(id);
       return json(200, {
@@ -156,6 +227,26 @@ export class FakeMainApi {
       return json(200, { success: true, message: 'Image marked as failed and temp file cleaned up' });
     }
     json(404, { error: `no route ${method} ${url}` });
+  }
+
+  /** Headers, then either a little of the body and a TCP reset, or the body one byte every trickleMs. */
+  private sendFaultyFile(res: http.ServerResponse, file: Buffer, fault: 'reset' | 'trickle'): void {
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': file.length });
+    if (fault === 'reset') {
+      res.write(file.subarray(0, Math.min(1024, file.length >> 2)));
+      setTimeout(() => res.socket?.resetAndDestroy(), 20);
+      return;
+    }
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (sent >= file.length) {
+        clearInterval(timer);
+        return void res.end();
+      }
+      res.write(file.subarray(sent, sent + 1));
+      sent++;
+    }, this.trickleMs);
+    res.on('close', () => clearInterval(timer));
   }
 }
 
