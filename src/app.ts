@@ -61,6 +61,8 @@ export class App {
         baseUrl: config.mainApiUrl!,
         apiKey: config.mediaApiKey!,
         timeoutMs: config.mainApiTimeoutMs,
+        downloadDeadlineMs: config.downloadDeadlineMs,
+        pendingListMaxBytes: config.pendingListMaxBytes,
         maxUploadBytes: config.maxUploadBytes,
         auth: this.mainApiAuth,
       });

@@ -72,6 +72,27 @@ export const OPTIONS = [
     doc: 'main API calls fail (transiently) after this long without data',
   }),
   option({
+    key: 'downloadDeadlineMs',
+    env: 'DOWNLOAD_DEADLINE_MS',
+    default: '60000',
+    parse: integer(1000, 'an integer ≥ 1000'),
+    doc: 'a file download from the main API, headers to last byte, must finish within this (else retried)',
+  }),
+  option({
+    key: 'goneConfirmMs',
+    env: 'GONE_CONFIRM_MS',
+    default: '5000',
+    parse: nonNegativeInt,
+    doc: 'a 404/410 for a file is asked again after this long before the upload is failed as GONE',
+  }),
+  option({
+    key: 'pendingListMaxBytes',
+    env: 'PENDING_LIST_MAX_BYTES',
+    default: '8388608',
+    parse: integer(1024, 'an integer ≥ 1024'),
+    doc: 'largest pending-list answer read from the main API (8 MiB holds ~30,000 uploads)',
+  }),
+  option({
     key: 'httpHost',
     env: 'HTTP_HOST',
     default: '127.0.0.1',
@@ -161,6 +182,20 @@ export const OPTIONS = [
     default: '10',
     parse: nonNegativeInt,
     doc: 'most failed items re-queued per heal cycle',
+  }),
+  option({
+    key: 'healMaxCount',
+    env: 'HEAL_MAX_COUNT',
+    default: '10',
+    parse: positiveInt,
+    doc: 'heals an item gets before it is failed for good and reported (retries exhausted)',
+  }),
+  option({
+    key: 'healMaxAgeHours',
+    env: 'HEAL_MAX_AGE_HOURS',
+    default: '168',
+    parse: positiveInt,
+    doc: 'age of an upload after which a transient failure is no longer healed, but failed for good and reported',
   }),
   option({
     key: 'maxUploadBytes',

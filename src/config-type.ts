@@ -11,6 +11,9 @@ export interface Config {
   readonly mainApiUrl: string | undefined;
   readonly mediaApiKey: string | undefined;
   readonly mainApiTimeoutMs: number;
+  readonly downloadDeadlineMs: number;
+  readonly goneConfirmMs: number;
+  readonly pendingListMaxBytes: number;
   readonly publicBaseUrl: string;
   readonly httpHost: string;
   readonly httpPort: number;
@@ -24,6 +27,8 @@ export interface Config {
   readonly retryMaxMs: number;
   readonly healIntervalMs: number;
   readonly healBatch: number;
+  readonly healMaxCount: number;
+  readonly healMaxAgeHours: number;
   readonly maxUploadBytes: number;
   readonly maxInputPixels: number;
   readonly imageMemoryMb: number;

@@ -56,35 +56,88 @@ export class UsageError extends Error {
   }
 }
 
-const TRANSIENT_ERRNO = new Set([
-  'ENOSPC',
-  'EDQUOT',
-  'EMFILE',
-  'ENFILE',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'EBUSY',
-]);
+/** The errors of a cause chain, outermost first (bounded: causes can form a loop). */
+function causeChain(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let current = error; current !== undefined && chain.length < 8;) {
+    chain.push(current);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return chain;
+}
+
+/** One of this project's errors in the cause chain (outermost first), if any. */
+export function findMediaError(error: unknown): MediaError | undefined {
+  return causeChain(error).find((link): link is MediaError => link instanceof MediaError);
+}
+
+/** The errno-style code of an error (ENOSPC, ECONNRESET, ER_LOCK_DEADLOCK, SQLITE_BUSY …), if it has one. */
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code !== '' ? code : undefined;
+}
 
 /**
- * Turns anything thrown into a MediaError. Unknown values are transient
- * (graphile-worker's coerceError): retrying a bug a few times costs little,
- * failing a good upload for ever costs a user their picture.
+ * The one place an error is classified (CONTRACT.md §5), by what it is:
+ * 1. one of this project's classes anywhere in the cause chain decides
+ *    (libraries such as follow-redirects wrap the errors we throw in hooks);
+ * 2. anything else — an errno (ENOSPC, EMFILE, EIO, ECONNRESET …), a
+ *    database code (deadlock, lost connection), or an unknown value — is
+ *    TRANSIENT. None of those is the upload's fault: retrying a bug a few
+ *    times costs little, failing a good upload for ever costs a user their
+ *    picture and tells the main API to delete it (graphile-worker's coerceError).
+ * Permanent classes are only ever thrown on purpose, by the code that saw
+ * the input was wrong.
  */
-export function toMediaError(error: unknown): MediaError {
-  if (error instanceof MediaError) return error;
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const prefix = code && TRANSIENT_ERRNO.has(code) ? `${code}: ` : '';
-    return new TransientError(`${prefix}${error.message}`.replace(/^(\w+): \1: /, '$1: '), { cause: error });
-  }
-  return new TransientError(`non-error thrown: ${String(error)}`);
+export function classify(error: unknown): MediaError {
+  const known = findMediaError(error);
+  if (known) return known;
+  const code = causeChain(error)
+    .map(errorCode)
+    .find((c) => c !== undefined);
+  const message = error instanceof Error ? error.message : `non-error thrown: ${String(error)}`;
+  const text = code && !message.includes(code) ? `${code}: ${message}` : message;
+  return new TransientError(text, error instanceof Error ? { cause: error } : undefined);
+}
+
+/** The HTTP statuses of CONTRACT.md §5 that are not simply "try again later". */
+const STATUS_CLASS: Readonly<Record<number, ErrorClass>> = {
+  401: 'AUTH',
+  403: 'AUTH',
+  404: 'GONE',
+  410: 'GONE',
+  429: 'RATE_LIMIT',
+};
+
+/**
+ * The class of an HTTP answer from the main API. Only the statuses the
+ * contract names are special; every other unexpected status (5xx, 408, an
+ * odd 400 from a proxy during a deploy) is TRANSIENT — retried, and after
+ * the heal budget reported — never a reason to fail an upload at once.
+ */
+export function classifyStatus(status: number): ErrorClass {
+  return STATUS_CLASS[status] ?? 'TRANSIENT';
 }
 
 /** INVALID_INPUT and GONE will never succeed, however often they are retried. */
 export function isPermanent(errorClass: ErrorClass): boolean {
   return errorClass === 'INVALID_INPUT' || errorClass === 'GONE';
+}
+
+export type FailureDecision = 'fail' | 'retry' | 'release';
+
+/**
+ * The one fail-or-retry decision for a step that threw: permanent classes
+ * fail at once; RATE_LIMIT and AUTH give the item back without using an
+ * attempt (not its fault); TRANSIENT retries until the attempts are used up
+ * (then the item fails, healably: the heal cycle decides what happens next).
+ */
+export function decideAfterFailure(
+  errorClass: ErrorClass,
+  attempt: number,
+  maxAttempts: number,
+): FailureDecision {
+  if (isPermanent(errorClass)) return 'fail';
+  if (errorClass === 'RATE_LIMIT' || errorClass === 'AUTH') return 'release';
+  return attempt >= maxAttempts ? 'fail' : 'retry';
 }

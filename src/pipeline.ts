@@ -11,11 +11,10 @@ import { createProviders } from './analysis/providers.js';
 import type { AnalysisProvider } from './analysis/provider.js';
 import type { Metrics } from './metrics.js';
 import { createAnalyseStep } from './steps/analyse.js';
-import { buildCompleteBody } from './steps/callback-body.js';
 import { createCallbackStep } from './steps/callback.js';
 import { createResizeStep } from './steps/resize.js';
 import { createRetrieveStep } from './steps/retrieve.js';
-import type { Step, StepContext, StepOutcome } from './steps/step.js';
+import type { Step } from './steps/step.js';
 import type { Storage } from './storage/storage.js';
 
 export interface PipelineExtras {
@@ -36,36 +35,13 @@ export function buildPipeline(config: Config, db: Db, storage: Storage, extras: 
       maxInputPixels: config.maxInputPixels,
       openers: {
         local: createLocalSourceOpener(config.maxUploadBytes),
-        ...(mainApi ? { main_api: createMainApiSourceOpener(mainApi) } : {}),
+        ...(mainApi ? { main_api: createMainApiSourceOpener(mainApi, config.goneConfirmMs) } : {}),
       },
     }),
     createAnalyseStep({ ...images, providers }),
     createResizeStep({ ...images, ...(metrics ? { onVariantWritten: metrics.onVariantWritten } : {}) }),
-    createCallbackStep(
-      mainApi
-        ? { reportToMainApi: (context) => reportComplete(db, mainApi, config.publicBaseUrl, context) }
-        : {},
-    ),
+    createCallbackStep({ db, mainApi, publicBaseUrl: config.publicBaseUrl }),
   ];
-}
-
-async function reportComplete(
-  db: Db,
-  client: MainApiClient,
-  publicBaseUrl: string,
-  context: StepContext,
-): Promise<StepOutcome> {
-  const { media } = context;
-  if (media.main_api_id === null) return { status: 'skipped', note: 'no main API upload id to report' };
-  const body = await buildCompleteBody(db, media, publicBaseUrl);
-  const result = await client.reportComplete(media.main_api_id, media.id, body);
-  return {
-    status: 'completed',
-    note:
-      result === 'already-processed'
-        ? 'the main API answered 409: already processed'
-        : `reported to the main API (ai_enhanced: ${String(body.ai_enhanced)})`,
-  };
 }
 
 /**

@@ -3,60 +3,88 @@
  * another full set of attempts at the step that failed. Permanent failures
  * (INVALID_INPUT, GONE) are never healed. For a failed row next_attempt_at
  * holds the earliest heal time, which grows with heal_count.
+ *
+ * Healing has a budget (HEAL_MAX_COUNT heals, HEAL_MAX_AGE_HOURS of age):
+ * work that can never finish must end, be failed for good and reported
+ * upstream once ("retries exhausted", CONTRACT.md §4), not be retried
+ * quietly for ever. Such an item gets gave_up_at, and its reason says why.
  */
 import type { Db } from './connect.js';
 import { insertEvent, retryOnDbContention } from './fenced-update.js';
 import { STEP_COLUMN, attemptsColumn, parseStepName } from './steps.js';
 
+export interface HealBudget {
+  maxHeals: number;
+  maxAgeMs: number;
+}
+
 export interface HealOptions {
   limit: number;
   now?: number;
-  /** An operator's `heal` does not wait for the heal backoff; the daemon's cycle does. */
+  /** An operator's `heal` does not wait for the heal backoff, nor stop at the budget; the daemon's cycle does. */
   ignoreSchedule?: boolean;
+  /** Without one, nothing is given up (an operator's heal). */
+  budget?: HealBudget;
   workerId?: string | null;
+  /** Told the ids of items whose heal budget ran out this cycle. */
+  onGaveUp?: (ids: number[]) => void;
+}
+
+interface Candidate {
+  media_id: number | string;
+  failed_step: string | null;
+  heal_count: number | string;
+  last_error: string | null;
+  created_at: number | string;
 }
 
 export async function healFailedItems(db: Db, options: HealOptions): Promise<number[]> {
   if (options.limit <= 0) return [];
   const now = options.now ?? Date.now();
   const query = db('processing_checklist')
-    .select('media_id', 'failed_step', 'heal_count', 'last_error')
+    .select('media_id', 'failed_step', 'heal_count', 'last_error', 'created_at')
     .where({ state: 'failed', last_error_class: 'TRANSIENT' })
     .orderBy('next_attempt_at')
     .limit(options.limit);
-  if (!options.ignoreSchedule) query.andWhere('next_attempt_at', '<=', now);
-  const candidates = (await query) as Array<{
-    media_id: number;
-    failed_step: string | null;
-    heal_count: number;
-    last_error: string | null;
-  }>;
+  if (!options.ignoreSchedule) query.andWhere('next_attempt_at', '<=', now).whereNull('gave_up_at');
   const healed: number[] = [];
-  for (const row of candidates) {
-    if (
-      await healOne(
-        db,
-        Number(row.media_id),
-        row.failed_step,
-        Number(row.heal_count),
-        now,
-        options.workerId ?? null,
-      )
-    ) {
-      healed.push(Number(row.media_id));
+  const gaveUp: number[] = [];
+  for (const row of (await query) as Candidate[]) {
+    const item = { mediaId: Number(row.media_id), healCount: Number(row.heal_count), now };
+    const exhausted =
+      options.budget && budgetSpent(options.budget, item.healCount, now - Number(row.created_at));
+    if (exhausted) {
+      if (await giveUp(db, item, `${exhausted}; last error: ${row.last_error ?? 'none'}`))
+        gaveUp.push(item.mediaId);
+    } else if (await healOne(db, item, row.failed_step, options.workerId ?? null)) {
+      healed.push(item.mediaId);
     }
   }
+  if (gaveUp.length > 0) options.onGaveUp?.(gaveUp);
   return healed;
+}
+
+/** Why the budget is spent, or undefined while it is not. */
+function budgetSpent(budget: HealBudget, healCount: number, ageMs: number): string | undefined {
+  if (healCount >= budget.maxHeals) return `retries exhausted: healed ${healCount} times (HEAL_MAX_COUNT)`;
+  if (ageMs >= budget.maxAgeMs)
+    return `retries exhausted: the upload is ${Math.round(ageMs / 3_600_000)} h old (HEAL_MAX_AGE_HOURS)`;
+  return undefined;
+}
+
+interface HealItem {
+  mediaId: number;
+  healCount: number;
+  now: number;
 }
 
 async function healOne(
   db: Db,
-  mediaId: number,
+  item: HealItem,
   failedStep: string | null,
-  healCount: number,
-  now: number,
   workerId: string | null,
 ): Promise<boolean> {
+  const { mediaId, healCount, now } = item;
   const step = failedStep ? parseStepName(failedStep) : undefined;
   const resetStep = step ? { [STEP_COLUMN[step]]: 'pending', [attemptsColumn(step)]: 0 } : {};
   return retryOnDbContention(() =>
@@ -71,18 +99,38 @@ async function healOne(
           next_attempt_at: now,
           failed_step: null,
           failed_at: null,
+          gave_up_at: null,
           updated_at: now,
         });
       if (matched === 0) return false;
-      await trx('media_files')
-        .where({ id: mediaId })
-        .whereNot({ status: 'deleted' })
-        .update({ status: 'pending', updated_at: now });
+      // Re-sending a callback: the item stays completed and keeps being served.
+      if (step !== 'callback')
+        await trx('media_files')
+          .where({ id: mediaId })
+          .whereNot({ status: 'deleted' })
+          .update({ status: 'pending', updated_at: now });
+      const event = { step: step ?? null, event: 'healed', message: `heal #${healCount + 1}` };
+      await insertEvent(trx, mediaId, workerId, event, now);
+      return true;
+    }),
+  );
+}
+
+/** The heal budget is spent: failed for good, to be reported once by the failure outbox. */
+async function giveUp(db: Db, item: HealItem, reason: string): Promise<boolean> {
+  const { mediaId, healCount, now } = item;
+  return retryOnDbContention(() =>
+    db.transaction(async (trx) => {
+      const matched = await trx('processing_checklist')
+        .where({ media_id: mediaId, state: 'failed', heal_count: healCount })
+        .whereNull('gave_up_at')
+        .update({ gave_up_at: now, last_error: reason, updated_at: now });
+      if (matched === 0) return false;
       await insertEvent(
         trx,
         mediaId,
-        workerId,
-        { step: step ?? null, event: 'healed', message: `heal #${healCount + 1}` },
+        null,
+        { event: 'gave_up', errorClass: 'TRANSIENT', message: reason },
         now,
       );
       return true;

@@ -55,14 +55,26 @@ export async function startAttempt(
   attempt: number,
   done?: StepCompletion,
 ): Promise<void> {
-  const mediaStatus: MediaStatus = step === 'retrieve' ? 'downloading' : 'processing';
   const previous = completionChanges(done);
   await fencedUpdate(db, guard, {
     checklist: { ...previous.checklist, [attemptsColumn(step)]: attempt, taken_over_from: null },
-    media: { status: mediaStatus },
+    media: mediaChangesOnStart(step, done),
     events: previous.events,
     event: { step, event: 'started', attempt },
   });
+}
+
+/**
+ * The media row's status while a step runs. Once resize has finished every
+ * variant is on disk and recorded, so the item is completed — served — from
+ * then on: the callback's fate (retries, a refusal, a main API that forgot
+ * the upload) never takes a finished picture offline.
+ */
+function mediaChangesOnStart(step: StepName, done: StepCompletion | undefined): Record<string, unknown> {
+  if (step === 'retrieve') return { status: 'downloading' satisfies MediaStatus };
+  if (step !== 'callback') return { status: 'processing' satisfies MediaStatus };
+  const justResized = done?.step === 'resize';
+  return { status: 'completed' satisfies MediaStatus, ...(justResized ? { completed_at: Date.now() } : {}) };
 }
 
 export interface FailureRecord {
@@ -141,7 +153,8 @@ export async function failItem(
       last_error: failure.message,
       last_error_class: failure.errorClass,
     },
-    media: { status: 'failed' },
+    // A failed callback leaves the item completed and served (see mediaChangesOnStart).
+    ...(failure.step === 'callback' ? {} : { media: { status: 'failed' } }),
     event: {
       step: failure.step,
       event: 'failed',
@@ -152,12 +165,18 @@ export async function failItem(
   });
 }
 
-export async function completeItem(db: Db, guard: ClaimGuard, done?: StepCompletion): Promise<void> {
+/** The checklist is done; `completedAt` is kept when the item became servable earlier (before its callback). */
+export async function completeItem(
+  db: Db,
+  guard: ClaimGuard,
+  done?: StepCompletion,
+  completedAt?: number | null,
+): Promise<void> {
   const now = Date.now();
   const previous = completionChanges(done);
   await fencedUpdate(db, guard, {
     checklist: { ...previous.checklist, ...released(now), state: 'completed' },
-    media: { status: 'completed', completed_at: now },
+    media: { status: 'completed', completed_at: completedAt ?? now },
     events: previous.events,
     event: { event: 'completed' },
   });

@@ -1,12 +1,13 @@
 /**
  * Keeping our items in step with the main API's pending list: importing new
  * uploads exactly once (several workers may poll at once), re-sending lost
- * callbacks, failing uploads that vanished before retrieval as GONE, and the
- * once-only outbox of failure reports (DELETE cleanup).
+ * callbacks (spaced and capped), and the once-only outbox of failure reports
+ * (DELETE cleanup). Absence from the list is never taken as "gone": one
+ * empty answer during a deploy would destroy queued uploads. Only the file
+ * itself (404/410, asked twice) says an upload is gone.
  */
 import type { Db } from './connect.js';
 import { insertEvent } from './fenced-update.js';
-import { failUnclaimedItem } from './item-transitions.js';
 import { insertMedia, type NewMedia } from './insert-media.js';
 
 const CHUNK = 500;
@@ -40,48 +41,70 @@ export async function importUpload(db: Db, media: NewMedia): Promise<number | un
   }
 }
 
-/** Completed uploads still listed as pending upstream (a lost callback), completed before `before`. */
-export async function completedButStillPending(
-  db: Db,
-  mainApiIds: readonly number[],
-  before: number,
-): Promise<number[]> {
-  const ids: number[] = [];
-  for (let i = 0; i < mainApiIds.length; i += CHUNK) {
-    const rows = (await db('media_files')
-      .select('id')
-      .where({ source: 'main_api', status: 'completed' })
-      .andWhere('completed_at', '<', before)
-      .whereIn('main_api_id', mainApiIds.slice(i, i + CHUNK))) as Array<{ id: number | string }>;
-    ids.push(...rows.map((row) => Number(row.id)));
-  }
-  return ids;
+export interface ResendPolicy {
+  /** A completion younger than this may simply not have been processed upstream yet. */
+  firstAfterMs: number;
+  /** Each re-send waits this many times longer than the one before. */
+  factor: number;
+  maxResends: number;
+}
+
+export interface LostCallbacks {
+  /** Claimed for a re-send now (callback_resends counted). */
+  due: number[];
+  /** Still listed upstream after every re-send: no more are sent. */
+  exhausted: number[];
+}
+
+interface CompletedRow {
+  id: number | string;
+  completed_at: number | string | null;
+  callback_resends: number | string;
+  callback_resent_at: number | string | null;
 }
 
 /**
- * Uploads created before `listedAt`, not yet retrieved and not held by a
- * worker, that the (complete) pending list no longer names: they are gone.
+ * Completed uploads still listed as pending upstream: a callback the main API
+ * lost. Re-sends are spaced out (firstAfterMs, then × factor each time) and
+ * capped, and each is claimed with a compare-and-set on callback_resends, so
+ * several pollers never send the same one twice.
  */
-export async function failVanishedUploads(
+export async function lostCallbacks(
   db: Db,
-  pendingMainApiIds: ReadonlySet<number>,
-  listedAt: number,
-): Promise<number[]> {
-  const candidates = (await db('media_files as m')
-    .join('processing_checklist as c', 'c.media_id', 'm.id')
-    .select('m.id', 'm.main_api_id')
-    .where({ 'm.source': 'main_api', 'c.state': 'queued', 'c.retrieve_file': 'pending' })
-    .whereNull('c.claim_token')
-    .andWhere('m.created_at', '<', listedAt)) as Array<{ id: number | string; main_api_id: number | string }>;
-  const gone: number[] = [];
-  const message = 'the upload disappeared from the main API pending list before it was retrieved';
-  for (const row of candidates.filter((r) => !pendingMainApiIds.has(Number(r.main_api_id)))) {
-    const id = Number(row.id);
-    const failure = { step: 'retrieve' as const, errorClass: 'GONE' as const, message };
-    if (await failUnclaimedItem(db, id, failure, { state: 'queued', retrieve_file: 'pending' }))
-      gone.push(id);
+  mainApiIds: readonly number[],
+  policy: ResendPolicy,
+  now = Date.now(),
+): Promise<LostCallbacks> {
+  const result: LostCallbacks = { due: [], exhausted: [] };
+  for (let i = 0; i < mainApiIds.length; i += CHUNK) {
+    const rows = (await db('media_files as m')
+      .join('processing_checklist as c', 'c.media_id', 'm.id')
+      .select('m.id', 'm.completed_at', 'm.callback_resends', 'm.callback_resent_at')
+      .where({ 'm.source': 'main_api', 'm.status': 'completed', 'c.state': 'completed' })
+      .whereIn('m.main_api_id', mainApiIds.slice(i, i + CHUNK))) as CompletedRow[];
+    for (const row of rows) {
+      const resends = Number(row.callback_resends);
+      if (resends >= policy.maxResends) result.exhausted.push(Number(row.id));
+      else if (
+        isResendDue(row, resends, policy, now) &&
+        (await claimResend(db, Number(row.id), resends, now))
+      )
+        result.due.push(Number(row.id));
+    }
   }
-  return gone;
+  return result;
+}
+
+function isResendDue(row: CompletedRow, resends: number, policy: ResendPolicy, now: number): boolean {
+  const last = Number(row.callback_resent_at ?? row.completed_at ?? now);
+  return now - last >= policy.firstAfterMs * policy.factor ** resends;
+}
+
+async function claimResend(db: Db, id: number, resends: number, now: number): Promise<boolean> {
+  const matched = await db('media_files')
+    .where({ id, callback_resends: resends })
+    .update({ callback_resends: resends + 1, callback_resent_at: now });
+  return matched === 1;
 }
 
 export interface FailureToReport {
@@ -95,7 +118,10 @@ export async function claimFailuresToReport(db: Db, limit: number): Promise<Fail
     .join('processing_checklist as c', 'c.media_id', 'm.id')
     .select('m.id', 'm.main_api_id')
     .where({ 'm.source': 'main_api', 'm.status': 'failed' })
-    .whereIn('c.last_error_class', ['INVALID_INPUT', 'GONE'])
+    .andWhere((q) => {
+      // Permanent failures, and transient ones whose heal budget is spent ("retries exhausted").
+      void q.whereIn('c.last_error_class', ['INVALID_INPUT', 'GONE']).orWhereNotNull('c.gave_up_at');
+    })
     .whereNull('m.failure_reported_at')
     .limit(limit)) as Array<{ id: number | string; main_api_id: number | string }>;
   const claimed: FailureToReport[] = [];

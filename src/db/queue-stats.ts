@@ -7,6 +7,10 @@ export interface QueueStats {
   byStatus: Record<string, number>;
   bySteps: Record<StepName, Record<string, number>>;
   failuresByClass: Record<string, number>;
+  /** What the main API answered to completions (upload_unknown: it no longer knew the upload). */
+  callbackResults: Record<string, number>;
+  /** Failed for good once their heal budget was spent ("retries exhausted"). */
+  gaveUp: number;
   oldestPendingAgeMs: number | null;
   dueNow: number;
   waitingForRetry: number;
@@ -63,10 +67,27 @@ export async function queueStats(db: Db, liveWorkerMs: number): Promise<QueueSta
     byStatus: await countByStatus(db),
     bySteps,
     failuresByClass: await countBy(db, 'processing_checklist', 'last_error_class', { state: 'failed' }),
+    callbackResults: await countCallbackResults(db),
+    gaveUp: await countGaveUp(db),
     oldestPendingAgeMs: await oldestPendingAgeMs(db, now),
     dueNow: Number(queued?.due ?? 0),
     waitingForRetry: Number(queued?.waiting ?? 0),
     leased: Number(queued?.leased ?? 0),
     liveWorkers: await listLiveWorkers(db, liveWorkerMs),
   };
+}
+
+async function countCallbackResults(db: Db): Promise<Record<string, number>> {
+  const counts = await countBy(db, 'media_files', 'callback_result');
+  delete counts.none;
+  return counts;
+}
+
+async function countGaveUp(db: Db): Promise<number> {
+  const row = (await db('processing_checklist')
+    .where({ state: 'failed' })
+    .whereNotNull('gave_up_at')
+    .count({ n: '*' })
+    .first()) as { n: number | string } | undefined;
+  return Number(row?.n ?? 0);
 }

@@ -31,7 +31,13 @@ export interface MediaRecord {
   completed_at: number | null;
   deleted_at: number | null;
   duplicate_of: number | null;
+  callback_result: CallbackResult | null;
+  callback_resends: number;
+  callback_resent_at: number | null;
 }
+
+/** What the main API said to an item's completion (see MainApiClient.reportComplete). */
+export type CallbackResult = 'accepted' | 'accepted_minimal' | 'already_processed' | 'upload_unknown';
 
 export interface ChecklistRecord {
   media_id: number;
@@ -46,6 +52,7 @@ export interface ChecklistRecord {
   failed_step: string | null;
   failed_at: number | null;
   heal_count: number;
+  gave_up_at: number | null;
   created_at: number;
   updated_at: number;
   [column: string]: unknown;
@@ -77,12 +84,15 @@ const MEDIA_NUMERIC = [
   'updated_at',
   'completed_at',
   'deleted_at',
+  'callback_resends',
+  'callback_resent_at',
 ];
 const CHECKLIST_NUMERIC = [
   'media_id',
   'lease_expires_at',
   'next_attempt_at',
   'failed_at',
+  'gave_up_at',
   'created_at',
   'updated_at',
 ];

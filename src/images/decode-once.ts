@@ -6,7 +6,7 @@
  * buffer, so nothing private leaks into outputs.
  */
 import sharp, { type OutputInfo, type Sharp } from 'sharp';
-import { InvalidInputError, toMediaError } from '../errors.js';
+import { InvalidInputError, classify } from '../errors.js';
 import { estimatedBytes, withImageMemory } from './memory-budget.js';
 import { intermediateScale, type SizeName } from './presets.js';
 
@@ -65,7 +65,7 @@ export async function decodeOnce(
 /** libvips decode failures are the input's fault; a full disk or missing file is not. */
 function asDecodeError(error: unknown): Error {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code) return toMediaError(error);
+  if (code) return classify(error);
   const message = (error as Error).message ?? String(error);
   if (/pixel limit/i.test(message))
     return new InvalidInputError(`image is larger than the pixel limit (MAX_INPUT_PIXELS): ${message}`, {

@@ -1,4 +1,5 @@
 /** Reads an image's header with sharp: dimensions (after EXIF orientation), alpha, pixel limit. */
+import fsp from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { InvalidInputError } from '../errors.js';
 
@@ -11,10 +12,13 @@ export interface ImageProbe {
 }
 
 export async function probeImage(file: string, maxInputPixels: number): Promise<ImageProbe> {
+  // Read by node first: a full file table (EMFILE), EIO or a vanished file keeps its errno and is
+  // TRANSIENT. Only what the decoder then says about bytes we hold in memory is the input's fault.
+  const bytes = await fsp.readFile(file);
   let metadata: Metadata;
   try {
     // Header only: the pixel limit is checked below, before anything is decoded.
-    metadata = await sharp(file, { limitInputPixels: false }).metadata();
+    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
     throw new InvalidInputError(`not a readable image: ${(error as Error).message}`, { cause: error });
   }

@@ -1,17 +1,16 @@
 /**
  * Polls the main API's pending list: imports new uploads, re-sends lost
- * callbacks, fails vanished uploads as GONE, and sends the failure reports
- * still owed. Idle polling doubles up to IDLE_MAX_MS; new work resets it and
+ * callbacks, and sends the failure reports still owed. An upload missing
+ * from the list is left alone (the list may be glitchy: see main-api-sync.ts). Idle polling doubles up to IDLE_MAX_MS; new work resets it and
  * wakes the worker. Rate limits and auth pauses are waited out.
  */
 import type { Db } from '../db/connect.js';
 import { requeueItems } from '../db/requeue-items.js';
 import {
   claimFailuresToReport,
-  completedButStillPending,
-  failVanishedUploads,
   importUpload,
   knownMainApiIds,
+  lostCallbacks,
   recordFailureReported,
   releaseFailureReport,
 } from '../db/main-api-sync.js';
@@ -21,7 +20,7 @@ import { dataTypeOf } from '../media-roles.js';
 import { Sleeper } from '../queue/sleeper.js';
 import { expiresAtFor, type RetentionPolicy } from '../retention.js';
 import type { MainApiClient } from './main-api-client.js';
-import { parsePendingList, type PendingUpload } from './pending-uploads.js';
+import { parsePendingList, type PendingUpload, type SkippedEntries } from './pending-uploads.js';
 import { parseUploadName } from './temp-path.js';
 
 export interface PollerOptions {
@@ -40,17 +39,19 @@ export interface PollResult {
   imported: number;
   skipped: number;
   callbacksResent: number;
-  gone: number;
   failuresReported: number;
 }
 
-/** A callback younger than this may simply not have been processed upstream yet. */
-const LOST_CALLBACK_AFTER_MS = 60_000;
+/** Lost-callback re-sends: after 1 min, then 4, 16, 64 and 256 min; then we stop and say so. */
+const RESEND_POLICY = { firstAfterMs: 60_000, factor: 4, maxResends: 5 };
+/** The same malformed entries are reported again at most this often. */
+const SKIPPED_WARNING_MS = 600_000;
 
 export class MainApiPoller {
   private readonly sleeper = new Sleeper();
-  private readonly warnedSkips = new Set<string>();
   private stopping = false;
+  private skippedWarned = { count: 0, at: 0 };
+  private exhaustedWarned = 0;
 
   constructor(private readonly options: PollerOptions) {}
 
@@ -74,40 +75,32 @@ export class MainApiPoller {
   }
 
   async pollOnce(): Promise<PollResult> {
-    const listedAt = Date.now();
     const list = parsePendingList(await this.options.client.listPending());
-    for (const skip of list.skipped) this.warnSkipped(skip.entry, skip.reason);
+    this.warnSkipped(list.skipped);
     const imported = await this.importNew(list.uploads);
-    const pendingIds = list.uploads.map((u) => u.id);
-    const lost = await completedButStillPending(
-      this.options.db,
-      pendingIds,
-      listedAt - LOST_CALLBACK_AFTER_MS,
-    );
-    const resent = lost.length > 0 ? (await requeueItems(this.options.db, lost, 'callback')).requeued : [];
+    const resent = await this.resendLostCallbacks(list.uploads.map((u) => u.id));
+    const failuresReported = await this.reportFailures();
+    if (imported + resent > 0) this.options.onNewWork();
+    this.options.onPolled?.('ok', imported, list.skipped.count);
+    return { imported, skipped: list.skipped.count, callbacksResent: resent, failuresReported };
+  }
+
+  /** Completed uploads the main API still lists: our callback was lost. Re-sent, spaced and capped. */
+  private async resendLostCallbacks(pendingIds: number[]): Promise<number> {
+    const { due, exhausted } = await lostCallbacks(this.options.db, pendingIds, RESEND_POLICY);
+    const resent = due.length > 0 ? (await requeueItems(this.options.db, due, 'callback')).requeued : [];
     if (resent.length > 0)
       this.options.log.warn(
-        { items: resent },
+        { items: resent.slice(0, 20), count: resent.length },
         'uploads still pending upstream after completion: re-sending their callbacks',
       );
-    const gone = list.complete
-      ? await failVanishedUploads(this.options.db, new Set(pendingIds), listedAt)
-      : [];
-    if (gone.length > 0)
+    if (exhausted.length !== this.exhaustedWarned && exhausted.length > 0)
       this.options.log.warn(
-        { items: gone },
-        'uploads vanished from the main API before retrieval: failed as GONE',
+        { items: exhausted.slice(0, 20), count: exhausted.length, resends: RESEND_POLICY.maxResends },
+        'uploads still pending upstream after every callback re-send: no more are sent (check the main API)',
       );
-    const failuresReported = await this.reportFailures();
-    if (imported + resent.length > 0) this.options.onNewWork();
-    this.options.onPolled?.('ok', imported, list.skipped.length);
-    return {
-      imported,
-      skipped: list.skipped.length,
-      callbacksResent: resent.length,
-      gone: gone.length,
-      failuresReported,
-    };
+    this.exhaustedWarned = exhausted.length;
+    return resent.length;
   }
 
   private async importNew(uploads: PendingUpload[]): Promise<number> {
@@ -152,15 +145,24 @@ export class MainApiPoller {
     return reported;
   }
 
-  private warnSkipped(entry: string, reason: string): void {
-    if (this.warnedSkips.has(entry)) return;
-    this.warnedSkips.add(entry);
-    this.options.log.warn({ entry }, `skipped a malformed pending upload: ${reason}`);
+  /** One line for all malformed entries of a poll, repeated only when their number changes or after a while. */
+  private warnSkipped(skipped: SkippedEntries): void {
+    const now = Date.now();
+    const changed = skipped.count !== this.skippedWarned.count;
+    if (skipped.count > 0 && (changed || now - this.skippedWarned.at >= SKIPPED_WARNING_MS)) {
+      this.options.log.warn(
+        { count: skipped.count, examples: skipped.examples },
+        `skipped ${skipped.count} pending-list entr${skipped.count === 1 ? 'y' : 'ies'} without a usable id`,
+      );
+      this.skippedWarned = { count: skipped.count, at: now };
+    }
+    if (skipped.count === 0) this.skippedWarned = { count: 0, at: 0 };
   }
 
   private delayAfter(error: unknown, delay: number): number {
     this.options.onPolled?.('error', 0, 0);
-    if (error instanceof RateLimitError) return error.retryAfterMs;
+    // The client's rate-limit gate already grows the wait with each consecutive 429.
+    if (error instanceof RateLimitError) return Math.max(this.options.pollIntervalMs, error.retryAfterMs);
     if (error instanceof AuthError) return this.options.pollIntervalMs * 5; // logged by the auth state, once a minute
     this.options.log.warn({ err: (error as Error).message }, 'polling the main API failed; will retry');
     return Math.min(Math.max(delay, this.options.pollIntervalMs) * 2, this.options.idleMaxMs);

@@ -1,25 +1,33 @@
 /**
  * Parsing GET /api/media/pending/all (CONTRACT.md §1). Missing or null
- * optional fields are fine and unknown fields are ignored; an entry without a
- * usable id or image_path, or with a path outside /temp_images/, is skipped
- * with its reason — it never stops the rest of the list.
+ * optional fields are fine and unknown fields are ignored. An entry without a
+ * usable id is skipped (counted, a few kept as examples for the log): it never
+ * stops the rest of the list. An entry with a usable id but a bad image_path
+ * (missing, an absolute URL, outside /temp_images/) is kept as it is: it is
+ * imported and then fails at retrieval as INVALID_INPUT with one cleanup
+ * call, so that it leaves the pending list instead of being listed for ever.
  */
-import { TEMP_PREFIX } from './temp-path.js';
-
 export interface PendingUpload {
   id: number;
   userId: number | undefined;
+  /** As listed (at most 1024 characters; empty when missing): the retrieve step validates it. */
   imagePath: string;
   originalName: string | undefined;
   mimeType: string | undefined;
 }
 
+export interface SkippedEntries {
+  count: number;
+  /** The first few, for the log. */
+  examples: Array<{ entry: string; reason: string }>;
+}
+
 export interface PendingList {
   uploads: PendingUpload[];
-  skipped: Array<{ entry: string; reason: string }>;
-  /** The list is complete (total ≤ images.length): absence from it means the upload is gone. */
-  complete: boolean;
+  skipped: SkippedEntries;
 }
+
+const EXAMPLES = 3;
 
 function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.slice(0, 255) : undefined;
@@ -35,14 +43,10 @@ function parseEntry(entry: unknown): PendingUpload | string {
   const record = entry as Record<string, unknown>;
   const id = positiveInteger(record.id);
   if (id === undefined) return 'no valid id';
-  const imagePath = record.image_path;
-  if (typeof imagePath !== 'string' || imagePath === '') return `upload ${id}: no image_path`;
-  if (!imagePath.startsWith(TEMP_PREFIX))
-    return `upload ${id}: image_path outside ${TEMP_PREFIX} (${JSON.stringify(imagePath.slice(0, 120))})`;
   return {
     id,
     userId: positiveInteger(record.user_id),
-    imagePath,
+    imagePath: typeof record.image_path === 'string' ? record.image_path.slice(0, 1024) : '',
     originalName: optionalString(record.original_name),
     mimeType: optionalString(record.mime_type),
   };
@@ -52,13 +56,16 @@ export function parsePendingList(body: unknown): PendingList {
   const images = (body as { images?: unknown } | null)?.images;
   if (!Array.isArray(images)) throw new Error('the main API pending list has no "images" array');
   const uploads: PendingUpload[] = [];
-  const skipped: PendingList['skipped'] = [];
+  const skipped: SkippedEntries = { count: 0, examples: [] };
   for (const entry of images) {
     const parsed = parseEntry(entry);
-    if (typeof parsed === 'string')
-      skipped.push({ entry: JSON.stringify(entry).slice(0, 200), reason: parsed });
-    else uploads.push(parsed);
+    if (typeof parsed !== 'string') {
+      uploads.push(parsed);
+      continue;
+    }
+    skipped.count++;
+    if (skipped.examples.length < EXAMPLES)
+      skipped.examples.push({ entry: JSON.stringify(entry)?.slice(0, 200) ?? String(entry), reason: parsed });
   }
-  const total = (body as { total?: unknown }).total;
-  return { uploads, skipped, complete: typeof total !== 'number' || total <= images.length };
+  return { uploads, skipped };
 }

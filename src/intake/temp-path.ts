@@ -7,7 +7,7 @@
 import { InvalidInputError } from '../errors.js';
 import { parseRole, type Role } from '../media-roles.js';
 
-export const TEMP_PREFIX = '/temp_images/';
+export const TEMP_IMAGES_PREFIX = '/temp_images/';
 
 /** Decodes percent-escapes until nothing changes, so %252e%252e cannot hide a `..`. */
 function fullyDecoded(path: string): string {
@@ -27,9 +27,9 @@ function fullyDecoded(path: string): string {
 
 /** The URL to fetch for an image_path, or INVALID_INPUT saying why it is refused. */
 export function tempFileUrl(mainApiUrl: string, imagePath: string): string {
-  if (!imagePath.startsWith(TEMP_PREFIX)) {
+  if (!imagePath.startsWith(TEMP_IMAGES_PREFIX)) {
     throw new InvalidInputError(
-      `image_path must be a ${TEMP_PREFIX}… path on the main API (got ${JSON.stringify(imagePath.slice(0, 200))})`,
+      `image_path must be a ${TEMP_IMAGES_PREFIX}… path on the main API (got ${JSON.stringify(imagePath.slice(0, 200))})`,
     );
   }
   const decoded = fullyDecoded(imagePath);
@@ -39,14 +39,14 @@ export function tempFileUrl(mainApiUrl: string, imagePath: string): string {
     decoded.includes('//')
   ) {
     throw new InvalidInputError(
-      `image_path tries to leave ${TEMP_PREFIX}: ${JSON.stringify(imagePath.slice(0, 200))}`,
+      `image_path tries to leave ${TEMP_IMAGES_PREFIX}: ${JSON.stringify(imagePath.slice(0, 200))}`,
     );
   }
   const base = new URL(mainApiUrl);
   const url = new URL(imagePath, base.origin);
-  if (url.origin !== base.origin || !url.pathname.startsWith(TEMP_PREFIX)) {
+  if (url.origin !== base.origin || !url.pathname.startsWith(TEMP_IMAGES_PREFIX)) {
     throw new InvalidInputError(
-      `image_path resolves outside the main API's ${TEMP_PREFIX}: ${JSON.stringify(imagePath.slice(0, 200))}`,
+      `image_path resolves outside the main API's ${TEMP_IMAGES_PREFIX}: ${JSON.stringify(imagePath.slice(0, 200))}`,
     );
   }
   return url.href;

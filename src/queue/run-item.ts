@@ -4,7 +4,14 @@
  * resumes where the last one stopped. Every outcome is written under the
  * claim; a LeaseLostError means someone else owns the item now, and we stop.
  */
-import { LeaseLostError, RateLimitError, isPermanent, toMediaError, type MediaError } from '../errors.js';
+import {
+  LeaseLostError,
+  RateLimitError,
+  classify,
+  decideAfterFailure,
+  isPermanent,
+  type MediaError,
+} from '../errors.js';
 import type { ClaimedItem } from '../db/claim-items.js';
 import type { Db } from '../db/connect.js';
 import { takeMediaWrites, type ClaimGuard } from '../db/fenced-update.js';
@@ -101,7 +108,7 @@ async function runSteps(
     if (typeof result === 'string') return result;
     done = result;
   }
-  await completeItem(options.db, guard, done);
+  await completeItem(options.db, guard, done, (await media.current())?.completed_at);
   log.info('item completed');
   return 'completed';
 }
@@ -148,7 +155,7 @@ async function attemptStep(
     return { step: step.name, status: outcome.status, note: outcome.note, attempt };
   } catch (thrown) {
     if (thrown instanceof LeaseLostError) throw thrown;
-    const error = toMediaError(thrown);
+    const error = classify(thrown);
     options.onStepFinished?.(step.name, error.errorClass.toLowerCase(), (performance.now() - started) / 1000);
     return handleStepError(options, guard, { step: step.name, attempt, healCount }, error, signal, stepLog);
   }
@@ -167,26 +174,15 @@ async function handleStepError(
   if (signal.aborted && !isPermanent(error.errorClass)) {
     return release(options, guard, `interrupted by shutdown: ${error.message}`, refund);
   }
-  if (error instanceof RateLimitError) {
-    log.warn({ retryAfterMs: error.retryAfterMs }, error.message);
-    return release(options, guard, `rate limited: ${error.message}`, refund, now + error.retryAfterMs);
-  }
-  if (error.errorClass === 'AUTH') {
-    return release(
-      options,
-      guard,
-      `main API refused our key: ${error.message}`,
-      refund,
-      now + options.authPauseMs,
-    );
-  }
+  const decision = decideAfterFailure(error.errorClass, at.attempt, options.maxAttempts);
+  if (decision === 'release') return releaseForLater(options, guard, error, refund, log);
   const failure: FailureRecord = {
     step: at.step,
     attempt: at.attempt,
     errorClass: error.errorClass,
     message: error.message,
   };
-  if (isPermanent(error.errorClass) || at.attempt >= options.maxAttempts) {
+  if (decision === 'fail') {
     const healAt = now + healDelayMs(at.healCount, options.healIntervalMs);
     await failItem(options.db, guard, failure, healAt);
     log.error({ errorClass: error.errorClass, err: error.message }, `step ${at.step} failed for good`);
@@ -199,6 +195,22 @@ async function handleStepError(
     `step ${at.step} failed; will retry`,
   );
   return 'retry';
+}
+
+/** A rate limit or an auth pause: not the item's fault, so the attempt is given back. */
+function releaseForLater(
+  options: ItemRunnerOptions,
+  guard: ClaimGuard,
+  error: MediaError,
+  refund: { step: Step['name']; attempt: number },
+  log: Logger,
+): Promise<ItemOutcome> {
+  if (error instanceof RateLimitError) {
+    log.warn({ retryAfterMs: error.retryAfterMs }, error.message);
+    return release(options, guard, `rate limited: ${error.message}`, refund, Date.now() + error.retryAfterMs);
+  }
+  const reason = `main API refused our key: ${error.message}`;
+  return release(options, guard, reason, refund, Date.now() + options.authPauseMs);
 }
 
 /**
@@ -225,7 +237,7 @@ async function recordLostLease(
   log.warn({ previousWorker, step: current.name, attempts }, 'took over an item from a worker that stopped');
   const failure: FailureRecord = { step: current.name, attempt: attempts, errorClass: 'TRANSIENT', message };
   const now = Date.now();
-  if (attempts >= options.maxAttempts) {
+  if (decideAfterFailure('TRANSIENT', attempts, options.maxAttempts) === 'fail') {
     await failItem(
       options.db,
       guard,

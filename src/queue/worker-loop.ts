@@ -22,6 +22,8 @@ export interface WorkerLoopOptions extends ItemRunnerOptions {
   pollIntervalMs: number;
   idleMaxMs: number;
   healBatch: number;
+  healMaxCount: number;
+  healMaxAgeHours: number;
   shutdownGraceMs: number;
   /** Exit once the queue holds no queued item at all (`run --once`). */
   once?: boolean;
@@ -164,6 +166,9 @@ export class WorkerLoop {
       const healed = await healFailedItems(this.options.db, {
         limit: this.options.healBatch,
         workerId: this.options.workerId,
+        budget: { maxHeals: this.options.healMaxCount, maxAgeMs: this.options.healMaxAgeHours * 3_600_000 },
+        onGaveUp: (ids) =>
+          this.options.log.warn({ items: ids }, `heal budget spent: ${ids.length} item(s) failed for good`),
       });
       if (healed.length > 0) {
         this.options.onHealed?.(healed.length);

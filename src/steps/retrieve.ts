@@ -53,7 +53,13 @@ export function createRetrieveStep(options: RetrieveOptions): Step {
         throw error;
       }
       const relativePath = bulkPath(media, EXTENSION[type]);
-      await options.storage.writeAtomic(relativePath, peeked.stream, [limiter]);
+      try {
+        await options.storage.writeAtomic(relativePath, peeked.stream, [limiter]);
+      } finally {
+        // A write that failed before reading (mkdir on a full disk) must still close the download.
+        peeked.stream.destroy();
+        source.destroy();
+      }
       const probe = await probeImage(options.storage.absolutePath(relativePath), options.maxInputPixels);
       await context.updateMedia({
         mime_type: MIME_TYPE[type],

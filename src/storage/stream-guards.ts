@@ -54,9 +54,17 @@ export async function peekStream(
     length += next.value.length;
   }
   async function* replay(): AsyncGenerator<Buffer> {
-    yield* chunks;
-    if (done) return;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    let finished = done;
+    try {
+      yield* chunks;
+      if (finished) return;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+      finished = true;
+    } finally {
+      // Stopped early (too large, not an image, a failed write): close the source and its socket
+      // now, rather than leaving unread data on a connection until the server times it out.
+      if (!finished) await iterator.return?.();
+    }
   }
   return {
     head: Buffer.concat(chunks).subarray(0, bytes),

@@ -87,12 +87,18 @@ describe('main API integration, end to end', () => {
       POLL_INTERVAL_MS: '50',
       IDLE_MAX_MS: '250',
       RETRY_BASE_MS: '50',
+      GONE_CONFIRM_MS: '100',
       MAX_UPLOAD_BYTES: String(oversize.length - 1),
       CONCURRENCY: '2',
     };
     const worker = start(process.execPath, [CLI, 'run', '--no-serve'], env);
     try {
-      await waitFor(() => api.pending.size === 0, 'every upload to be completed or cleaned up', 90_000);
+      const reported = (id: number) => api.calls('DELETE', new RegExp(`/cleanup/${id}$`)).length > 0;
+      await waitFor(
+        () => api.pending.size === 0 && reported(301) && reported(302),
+        'every upload to be completed or cleaned up',
+        90_000,
+      );
       // Let a few more poll cycles pass: nothing may be sent twice.
       const polls = api.calls('GET', /pending/).length;
       await waitFor(() => api.calls('GET', /pending/).length >= polls + 3, 'three more polls');
@@ -156,7 +162,10 @@ describe('main API integration, end to end', () => {
       .calls('DELETE', /^\/api\/media\/cleanup\//)
       .map((c) => c.url)
       .sort();
-    expect(cleanups).toEqual([201, 202, 203, 204, 205, 206].map((id) => `/api/media/cleanup/${id}`));
+    // 301 (an absolute URL) and 302 (no image_path) have usable ids: imported, failed, reported once.
+    expect(cleanups).toEqual(
+      [201, 202, 203, 204, 205, 206, 301, 302].map((id) => `/api/media/cleanup/${id}`),
+    );
     const failures = (await t
       .db('media_files as m')
       .join('processing_checklist as c', 'c.media_id', 'm.id')
@@ -187,8 +196,16 @@ describe('main API integration, end to end', () => {
       last_error_class: 'INVALID_INPUT',
       last_error: expect.stringMatching(/unknown upload type "banner"/),
     });
-    // Nothing lost: every well-formed upload has exactly one row; the malformed entries none.
-    expect([...byMainId.keys()].sort((a, b) => a - b)).toEqual([101, 102, 103, 201, 202, 203, 204, 205, 206]);
+    expect(failure(301)).toMatchObject({
+      last_error_class: 'INVALID_INPUT',
+      last_error: expect.stringMatching(/must be a \/temp_images\/… path/),
+    });
+    expect(failure(302)).toMatchObject({ last_error_class: 'INVALID_INPUT' });
+    expect(api.calls('GET', /temp_images\/products\/9-product-1704110400-444/)).toHaveLength(2); // 404 asked twice
+    // Nothing lost: every upload with an id has exactly one row; the entry without one has none.
+    expect([...byMainId.keys()].sort((a, b) => a - b)).toEqual([
+      101, 102, 103, 201, 202, 203, 204, 205, 206, 301, 302,
+    ]);
     expect(api.requests.every((r) => !r.url.includes('/etc/passwd') && !r.url.includes('secret'))).toBe(true);
   });
 });

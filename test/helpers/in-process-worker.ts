@@ -20,6 +20,8 @@ export function makeWorker(db: Db, steps: Step[], overrides: Partial<WorkerLoopO
     retryMaxMs: 1000,
     healIntervalMs: 3_600_000,
     healBatch: 10,
+    healMaxCount: 10,
+    healMaxAgeHours: 168,
     shutdownGraceMs: 5000,
     authPauseMs: 1000,
     log: silentLogger(),

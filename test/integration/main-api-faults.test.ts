@@ -59,7 +59,9 @@ describe('main API faults', () => {
       baseUrl: api.url,
       apiKey: 'k',
       timeoutMs,
+      downloadDeadlineMs: 10_000,
       maxUploadBytes: 5_242_880,
+      pendingListMaxBytes: 8 * 2 ** 20,
       auth,
     });
     const poller = new MainApiPoller({
@@ -82,6 +84,7 @@ describe('main API faults', () => {
       MAIN_API_URL: api.url,
       MEDIA_API_KEY: 'k',
       MAIN_API_TIMEOUT_MS: String(timeoutMs),
+      GONE_CONFIRM_MS: '50',
     });
     const { client, poller } = connect(timeoutMs);
     await poller.pollOnce();
@@ -173,7 +176,7 @@ describe('main API faults', () => {
     expect(released.some((m) => /main API refused our key/.test(m))).toBe(true);
   });
 
-  it('reconciles: a lost callback is re-sent alone; an upload gone before retrieval fails as GONE', async () => {
+  it('reconciles: a lost callback is re-sent alone; absence from the list alone fails nothing', async () => {
     const lost = addUpload();
     await process();
     const first = await checklistOf(lost);
@@ -191,11 +194,12 @@ describe('main API faults', () => {
     expect(
       (await t.db('media_files').where({ main_api_id: lost }).first('status')) as { status: string },
     ).toEqual({ status: 'completed' });
+    // Gone from the list before retrieval: a glitchy list must not fail it; only its file can say so.
     api.pending.delete(vanished);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(await poller.pollOnce()).toMatchObject({ gone: 1, failuresReported: 1 });
-    expect(await checklistOf(vanished)).toMatchObject({ state: 'failed', last_error_class: 'GONE' });
-    expect(api.calls('DELETE', new RegExp(`/cleanup/${vanished}$`))).toHaveLength(1);
+    expect(await poller.pollOnce()).toMatchObject({ failuresReported: 0, callbacksResent: 0 });
+    expect(await checklistOf(vanished)).toMatchObject({ state: 'queued', retrieve_file: 'pending' });
+    expect(api.calls('DELETE', new RegExp(`/cleanup/${vanished}$`))).toHaveLength(0);
+    api.files.delete(`/temp_images/p/3-product-1704110400-${vanished}.png`);
 
     await process();
     const after = await checklistOf(lost);
@@ -208,5 +212,9 @@ describe('main API faults', () => {
     expect(api.calls('POST', new RegExp(`/complete/${lost}$`))).toHaveLength(2);
     expect(api.calls('GET', new RegExp(`-${lost}\\.png$`))).toHaveLength(1);
     expect(api.pending.has(lost)).toBe(false);
+    // Its file answered 404, asked twice: now it is gone for good, reported once.
+    expect(await checklistOf(vanished)).toMatchObject({ state: 'failed', last_error_class: 'GONE' });
+    expect(api.calls('GET', new RegExp(`-${vanished}\\.png$`))).toHaveLength(2);
+    expect(api.calls('DELETE', new RegExp(`/cleanup/${vanished}$`))).toHaveLength(1);
   });
 });

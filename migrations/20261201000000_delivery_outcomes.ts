@@ -1,0 +1,32 @@
+/**
+ * What happened to an item's report upstream, and the end of healing:
+ * - media_files.callback_result: what the main API said to the completion
+ *   (accepted, accepted_minimal, already_processed, upload_unknown);
+ * - callback_resends / callback_resent_at: lost-callback re-sends are capped
+ *   and spaced out;
+ * - processing_checklist.gave_up_at: the heal budget ran out; the item is
+ *   failed for good and reported (CONTRACT.md §4, "retries exhausted").
+ */
+import type { Knex } from 'knex';
+
+export async function up(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('media_files', (t) => {
+    t.string('callback_result', 24).nullable();
+    t.integer('callback_resends').notNullable().defaultTo(0);
+    t.bigInteger('callback_resent_at').nullable();
+  });
+  await knex.schema.alterTable('processing_checklist', (t) => {
+    t.bigInteger('gave_up_at').nullable();
+  });
+}
+
+export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('processing_checklist', (t) => {
+    t.dropColumn('gave_up_at');
+  });
+  await knex.schema.alterTable('media_files', (t) => {
+    t.dropColumn('callback_resent_at');
+    t.dropColumn('callback_resends');
+    t.dropColumn('callback_result');
+  });
+}

@@ -1,0 +1,34 @@
+/**
+ * A 429 from the main API holds back every call of this process, not just
+ * the one that got it: until the Retry-After has passed, calls fail at once
+ * with RATE_LIMIT (no request is sent), so a busy worker cannot keep
+ * knocking. Consecutive 429s double the wait, so `Retry-After: 0` or a
+ * missing header cannot turn into a request a second.
+ */
+import { RateLimitError } from '../errors.js';
+
+const MAX_WAIT_MS = 600_000;
+
+export class MainApiRateLimit {
+  private until = 0;
+  private lastWaitMs = 0;
+
+  /** Records a 429 asking for `retryAfterMs`; returns the wait actually imposed. */
+  limited(retryAfterMs: number, now = Date.now()): number {
+    const consecutive = this.lastWaitMs > 0 && now <= this.until + this.lastWaitMs;
+    const waitMs = Math.min(MAX_WAIT_MS, Math.max(retryAfterMs, consecutive ? this.lastWaitMs * 2 : 0));
+    this.lastWaitMs = waitMs;
+    this.until = now + waitMs;
+    return waitMs;
+  }
+
+  /** An answer that was not a 429: the main API is taking calls again. */
+  answered(): void {
+    this.lastWaitMs = 0;
+  }
+
+  assertOpen(what: string, now = Date.now()): void {
+    if (now < this.until)
+      throw new RateLimitError(`the main API asked us to wait before ${what} (429)`, this.until - now);
+  }
+}
