@@ -1,15 +1,17 @@
 /**
  * GET/HEAD /serve/:mediaId?size=&format=&bg= — one variant, streamed from
  * disk, with a strong ETag and immutable caching. Explicit parameters win;
- * otherwise Accept decides the format (negotiate.ts).
+ * otherwise Accept decides the format (negotiate.ts). Every answer that is
+ * not the variant (or a 304 for it) is no-store (serve-errors.ts).
  */
-import fsp from 'node:fs/promises';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONTENT_TYPE, type Background, type OutputFormat, type SizeName } from '../images/presets.js';
 import type { Storage } from '../storage/storage.js';
 import { isSizeName, negotiateFormat, pickBackground, pickSize } from './negotiate.js';
-import type { ServableVariant, VariantLookup } from './variant-lookup.js';
+import { sendServeError, serveErrorHandler, type ServeErrorBody } from './serve-errors.js';
+import { openVariantFile, type VariantFile } from './variant-file.js';
+import type { ItemLookup, ServableVariant, VariantLookup } from './variant-lookup.js';
 
 export interface ServeRouteOptions {
   storage: Storage;
@@ -56,6 +58,7 @@ function parseServeRequest(
 export function registerServeRoute(app: FastifyInstance, options: ServeRouteOptions): void {
   app.get<{ Params: { mediaId: string }; Querystring: ServeQuery }>(
     '/serve/:mediaId',
+    { errorHandler: serveErrorHandler },
     async (request, reply) => {
       const started = performance.now();
       let servedFormat = 'none';
@@ -63,19 +66,20 @@ export function registerServeRoute(app: FastifyInstance, options: ServeRouteOpti
         options.onServed(reply.statusCode, servedFormat, (performance.now() - started) / 1000),
       );
       const parsed = parseServeRequest(request.params.mediaId, request.query);
-      if ('parameter' in parsed) return reply.code(400).send({ error: 'bad_request', ...parsed });
+      if ('parameter' in parsed) return sendServeError(reply, 400, { error: 'bad_request', ...parsed });
       const { mediaId } = parsed;
 
-      const lookup = await options.lookup.find(mediaId);
-      if (lookup.state === 'unknown')
-        return reply.code(404).send({ error: 'not_found', message: `no media item ${mediaId}` });
-      if (lookup.state === 'deleted')
-        return reply.code(410).send({ error: 'gone', message: `media item ${mediaId} was deleted` });
-      if (lookup.state === 'not-ready')
-        return reply.code(404).send({
-          error: 'not_ready',
-          message: `media item ${mediaId} is not processed yet (${lookup.status})`,
+      let lookup: ItemLookup;
+      try {
+        lookup = await options.lookup.find(mediaId);
+      } catch (error) {
+        request.log.error({ mediaId, err: (error as Error).message }, 'serve: the database did not answer');
+        return sendServeError(reply, 503, {
+          error: 'unavailable',
+          message: 'the media database is not answering; try again shortly',
         });
+      }
+      if (lookup.state !== 'ready') return sendServeError(reply, ...refusalFor(lookup, mediaId));
 
       const variant = chooseVariant(
         lookup.variants,
@@ -85,32 +89,48 @@ export function registerServeRoute(app: FastifyInstance, options: ServeRouteOpti
         request.headers.accept,
       );
       if ('error' in variant)
-        return reply.code(variant.status).send({ error: variant.error, message: variant.message });
+        return sendServeError(reply, variant.status, { error: variant.error, message: variant.message });
       servedFormat = variant.format;
-      if (parsed.format === undefined) reply.header('Vary', 'Accept');
-      reply.header('ETag', variant.etag).header('Cache-Control', 'public, max-age=31536000, immutable');
-      if (matchesEtag(request.headers['if-none-match'], variant.etag)) return reply.code(304).send();
-      return sendVariantFile(request, reply, options, { mediaId, variant });
+      return sendVariant(request, reply, options, {
+        mediaId,
+        variant,
+        negotiated: parsed.format === undefined,
+      });
     },
   );
 }
 
-async function sendVariantFile(
+function refusalFor(
+  lookup: Exclude<ItemLookup, { state: 'ready' }>,
+  mediaId: number,
+): [number, ServeErrorBody] {
+  switch (lookup.state) {
+    case 'unknown':
+      return [404, { error: 'not_found', message: `no media item ${mediaId}` }];
+    case 'deleted':
+      return [410, { error: 'gone', message: `media item ${mediaId} was deleted` }];
+    case 'not-ready':
+      return [
+        404,
+        { error: 'not_ready', message: `media item ${mediaId} is not processed yet (${lookup.status})` },
+      ];
+  }
+}
+
+/** The variant's file, opened first: no header about the variant (304 included) goes out before it is known to be there. */
+async function sendVariant(
   request: FastifyRequest,
   reply: FastifyReply,
   options: ServeRouteOptions,
-  { mediaId, variant }: { mediaId: number; variant: ServableVariant },
+  { mediaId, variant, negotiated }: { mediaId: number; variant: ServableVariant; negotiated: boolean },
 ) {
-  // One open() per request: the recorded size is the Content-Length (variants are immutable).
-  let handle: fsp.FileHandle;
-  try {
-    handle = await fsp.open(options.storage.absolutePath(variant.path), 'r');
-  } catch {
-    options.lookup.invalidate(mediaId);
-    request.log.error({ mediaId, path: variant.path }, 'variant file missing on disk');
-    return reply
-      .code(404)
-      .send({ error: 'file_missing', message: `the file of media item ${mediaId} is missing` });
+  const file = await openVariantFile(options.storage.absolutePath(variant.path), variant.bytes);
+  if (file.state !== 'open') return refuseUnopenedFile(request, reply, options, { mediaId, variant, file });
+  if (negotiated) reply.header('Vary', 'Accept');
+  reply.header('ETag', variant.etag).header('Cache-Control', 'public, max-age=31536000, immutable');
+  if (matchesEtag(request.headers['if-none-match'], variant.etag)) {
+    await file.handle.close();
+    return reply.code(304).send();
   }
   reply
     .header('Content-Type', CONTENT_TYPE[variant.format as OutputFormat])
@@ -118,14 +138,48 @@ async function sendVariantFile(
     .header('Last-Modified', variant.lastModified)
     .header('X-Content-Type-Options', 'nosniff');
   if (request.method === 'HEAD') {
-    await handle.close();
+    await file.handle.close();
     // An empty reply.send() would rewrite Content-Length to 0: write the head ourselves.
     reply.hijack();
     reply.raw.writeHead(200, reply.getHeaders() as OutgoingHttpHeaders);
     reply.raw.end();
     return;
   }
-  return reply.send(handle.createReadStream());
+  // A read error before the first byte reaches serveErrorHandler (500, no-store); one after it aborts the response.
+  return reply.send(file.handle.createReadStream());
+}
+
+function refuseUnopenedFile(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: ServeRouteOptions,
+  {
+    mediaId,
+    variant,
+    file,
+  }: { mediaId: number; variant: ServableVariant; file: Exclude<VariantFile, { state: 'open' }> },
+) {
+  const context = { mediaId, path: variant.path, ...('detail' in file ? { detail: file.detail } : {}) };
+  if (file.state === 'unreadable') {
+    request.log.error(context, 'variant file could not be opened');
+    return sendServeError(reply, 503, {
+      error: 'unavailable',
+      message: `the file of media item ${mediaId} cannot be read right now; try again shortly`,
+    });
+  }
+  options.lookup.invalidate(mediaId);
+  if (file.state === 'damaged') {
+    request.log.error(context, 'variant file damaged on disk');
+    return sendServeError(reply, 500, {
+      error: 'file_damaged',
+      message: `the file of media item ${mediaId} is damaged`,
+    });
+  }
+  request.log.error(context, 'variant file missing on disk');
+  return sendServeError(reply, 404, {
+    error: 'file_missing',
+    message: `the file of media item ${mediaId} is missing`,
+  });
 }
 
 type Choice = ServableVariant | { error: string; status: number; message: string };

@@ -1,7 +1,8 @@
 /**
  * The HTTP server on 127.0.0.1 with really processed images: negotiation,
- * fallbacks, caching headers, errors, metrics (checked by promtool), health,
- * and the analysis API.
+ * fallbacks, caching headers, errors (never cacheable: missing or damaged
+ * files, a database outage), metrics (checked by promtool), health, and the
+ * analysis API.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,6 +12,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPipeline } from '../../src/pipeline.js';
 import { loadConfig } from '../../src/config.js';
+import { connectDatabase } from '../../src/db/connect.js';
+import { parseDatabaseUrl } from '../../src/db/database-url.js';
 import { listVariants } from '../../src/db/media-outputs.js';
 import { createServer } from '../../src/http/server.js';
 import { VariantLookup } from '../../src/http/variant-lookup.js';
@@ -182,6 +185,88 @@ describe('HTTP server', () => {
     expect(pending.status).toBe(404);
     expect(await pending.json()).toMatchObject({ error: 'not_ready' });
     expect((await get(`/serve/${id.deleted}`)).status).toBe(410);
+  });
+
+  const expectUncacheable = (response: Response) => {
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('etag')).toBeNull();
+    expect(response.headers.get('last-modified')).toBeNull();
+  };
+
+  it.each([
+    ['a bad parameter', () => `/serve/${id.cat}?size=huge`, {}, 400],
+    ['an unknown item', () => '/serve/999999', {}, 404],
+    ['an unfinished item', () => `/serve/${id.pending}`, {}, 404],
+    ['a deleted item', () => `/serve/${id.deleted}`, {}, 410],
+    ['a format that does not exist', () => `/serve/${id.cat}?format=png`, {}, 404],
+    ['nothing acceptable', () => `/serve/${id.cat}`, { accept: 'text/html' }, 406],
+  ])('marks the answer for %s no-store, without validators', async (_name, url, headers, status) => {
+    const response = await get(url(), headers);
+    expect(response.status).toBe(status);
+    expectUncacheable(response);
+  });
+
+  it('answers 404 no-store, never 304, for a variant whose file was deleted from disk', async () => {
+    const url = `/serve/${id.cat}?size=small&format=jpeg`;
+    const served = await get(url);
+    expect(served.status).toBe(200);
+    await served.arrayBuffer();
+    const etag = served.headers.get('etag')!;
+    fs.rmSync(storage.absolutePath(await variantPath(id.cat!, 'small', 'jpeg')));
+    const headerSets: Record<string, string>[] = [{}, { 'if-none-match': etag }, { 'if-none-match': '*' }];
+    for (const headers of headerSets) {
+      const response = await get(url, headers);
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({ error: 'file_missing' });
+      expectUncacheable(response);
+    }
+    const head = await get(url, { 'if-none-match': etag }, 'HEAD');
+    expect(head.status).toBe(404);
+    expectUncacheable(head);
+  });
+
+  it('answers 500 no-store for a variant file damaged on disk (truncated)', async () => {
+    const url = `/serve/${id.cat}?size=small&format=webp`;
+    const etag = (await get(url)).headers.get('etag')!;
+    fs.truncateSync(storage.absolutePath(await variantPath(id.cat!, 'small', 'webp')), 10);
+    const headerSets: Record<string, string>[] = [{}, { 'if-none-match': etag }];
+    for (const headers of headerSets) {
+      const response = await get(url, headers);
+      expect(response.status).toBe(500);
+      expect(await response.json()).toEqual({
+        error: 'file_damaged',
+        message: `the file of media item ${id.cat} is damaged`,
+      });
+      expectUncacheable(response);
+    }
+  });
+
+  it('answers 503 with Retry-After and no-store, not a 500 with internals, while the database is down', async () => {
+    const closed = connectDatabase(parseDatabaseUrl(t.url));
+    await closed.destroy();
+    const outage = createServer({
+      db: closed,
+      storage,
+      metrics: new Metrics(),
+      lookup: new VariantLookup(closed),
+      log: silentLogger(),
+      mediaApiKey: KEY,
+      diskAlertPercent: 99,
+      mainApiAuthProblem: () => undefined,
+    });
+    const outageBase = await outage.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const response = await fetch(`${outageBase}/serve/${id.cat}?size=grid`);
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+      expectUncacheable(response);
+      expect(await response.json()).toEqual({
+        error: 'unavailable',
+        message: 'the media database is not answering; try again shortly',
+      });
+    } finally {
+      await outage.close();
+    }
   });
 
   it('exposes metrics that pass promtool and move with requests', async () => {
