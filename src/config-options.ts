@@ -44,6 +44,13 @@ export const OPTIONS = [
     doc: 'sqlite:<file> or mysql://user:pass@host:3306/db',
   }),
   option({
+    key: 'databaseWaitMs',
+    env: 'DATABASE_WAIT_MS',
+    default: undefined,
+    parse: nonNegativeInt,
+    doc: 'how long start-up waits for an unreachable database (0: fail at once); unset: for ever for run and migrate, 0 for the other commands',
+  }),
+  option({
     key: 'storageDir',
     env: 'STORAGE_DIR',
     default: 'var/storage',
@@ -180,7 +187,7 @@ export const OPTIONS = [
     key: 'healBatch',
     env: 'HEAL_BATCH',
     default: '10',
-    parse: nonNegativeInt,
+    parse: positiveInt,
     doc: 'most failed items re-queued per heal cycle',
   }),
   option({

@@ -7,6 +7,8 @@ import type { DataType } from './media-roles.js';
 /** The validated, frozen settings every part of the daemon is handed a slice of. */
 export interface Config {
   readonly database: DatabaseTarget;
+  /** Start-up's wait for an unreachable database; undefined: the command's own default. */
+  readonly databaseWaitMs: number | undefined;
   readonly storageDir: string;
   readonly mainApiUrl: string | undefined;
   readonly mediaApiKey: string | undefined;

@@ -7,6 +7,7 @@ import { UsageError } from './errors.js';
 import type { RetentionPolicy } from './retention.js';
 import type { LogLevel } from './config-parsers.js';
 import { OPTIONS } from './config-options.js';
+import { crossFieldProblems } from './config-rules.js';
 import type { Config } from './config-type.js';
 
 export type { Config };
@@ -55,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, unknown
   if (providers?.includes('remote') && values.analysisRemoteUrl === undefined) {
     problems.push('ANALYSIS_PROVIDERS includes remote, so ANALYSIS_REMOTE_URL must be set');
   }
+  problems.push(...crossFieldProblems(values));
   if (problems.length > 0) throw new UsageError(`invalid configuration: ${problems.join('; ')}`);
   return Object.freeze(values as Config);
 }

@@ -48,6 +48,41 @@ describe('loadConfig', () => {
   });
 });
 
+describe('settings that are nonsense together, or silently switch something off', () => {
+  it('refuses HEAL_BATCH=0, which would disable healing without saying so', () => {
+    expect(() => loadConfig({ HEAL_BATCH: '0' })).toThrow(
+      /HEAL_BATCH must be a positive integer \(got "0"\)/,
+    );
+    expect(loadConfig({ HEAL_BATCH: '1' }).healBatch).toBe(1);
+  });
+
+  it('refuses a retry base above the retry maximum, naming both', () => {
+    expect(() => loadConfig({ RETRY_BASE_MS: '5000', RETRY_MAX_MS: '1000' })).toThrow(
+      /RETRY_BASE_MS \(5000\) must not exceed RETRY_MAX_MS \(1000\)/,
+    );
+    expect(loadConfig({ RETRY_BASE_MS: '1000', RETRY_MAX_MS: '1000' }).retryMaxMs).toBe(1000);
+  });
+
+  it('refuses a first idle poll delay above the longest one, naming both', () => {
+    expect(() => loadConfig({ POLL_INTERVAL_MS: '5000', IDLE_MAX_MS: '1000' })).toThrow(
+      /POLL_INTERVAL_MS \(5000\) must not exceed IDLE_MAX_MS \(1000\)/,
+    );
+  });
+
+  it('reports a cross-field problem together with the others', () => {
+    expect(() => loadConfig({ RETRY_BASE_MS: '9', RETRY_MAX_MS: '1', LOG_LEVEL: 'loud' })).toThrow(
+      /LOG_LEVEL must be one of .*; RETRY_BASE_MS \(9\) must not exceed RETRY_MAX_MS \(1\)/,
+    );
+  });
+
+  it('DATABASE_WAIT_MS: unset waits (the command decides), 0 fails at once, junk is refused', () => {
+    expect(loadConfig({}).databaseWaitMs).toBeUndefined();
+    expect(loadConfig({ DATABASE_WAIT_MS: '0' }).databaseWaitMs).toBe(0);
+    expect(loadConfig({}, { databaseWaitMs: '15000' }).databaseWaitMs).toBe(15000);
+    expect(() => loadConfig({ DATABASE_WAIT_MS: '-1' })).toThrow(/DATABASE_WAIT_MS must be an integer ≥ 0/);
+  });
+});
+
 describe('parseDatabaseUrl', () => {
   it('parses MySQL URLs, with the default port and decoded credentials', () => {
     expect(parseDatabaseUrl('mysql://mw:p%40ss@db.internal/media')).toMatchObject({
