@@ -20,7 +20,7 @@ function buildProgram(): Command {
   const program = new Command('media-worker')
     .description('turns uploaded images into permanent, analysed, responsive media, and serves them')
     .version(VERSION)
-    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ outputError: printUsageError })
     .exitOverride();
   // Every setting of the option table is also a global flag (env name in kebab-case).
   for (const spec of OPTIONS) {
@@ -44,8 +44,21 @@ function buildProgram(): Command {
   ]) {
     register(program);
   }
-  for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
+  for (const command of program.commands)
+    command.exitOverride().configureOutput({ outputError: printUsageError });
   return program;
+}
+
+/**
+ * commander's errors ("error: unknown command 'x'", and on a second line "(Did you mean …?)")
+ * as the one line the README promises for usage errors, with the hint on the same line.
+ */
+function printUsageError(text: string, write: (text: string) => void): void {
+  const message = text
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*/g, ' ');
+  write(`media-worker: ${message} (add --help for usage)\n`);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -57,19 +70,16 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** One line on stderr, whatever was thrown; the stack only with LOG_LEVEL=debug. */
 function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) {
     // commander has already printed its message (or the help/version text).
     return error.exitCode === 0 ? 0 : 2;
   }
-  if (error instanceof UsageError) {
-    console.error(`media-worker: ${error.message}`);
-    return 2;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  console.error(`media-worker: ${message}`);
-  if (process.env.LOG_LEVEL === 'debug' && error instanceof Error) console.error(error.stack);
-  return 1;
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
+  process.stderr.write(`media-worker: ${message}\n`);
+  if (process.env.LOG_LEVEL === 'debug' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  return error instanceof UsageError ? 2 : 1;
 }
 
 process.exitCode = await main(process.argv);

@@ -291,8 +291,29 @@ describe('bad configuration and arguments', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(message);
       expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
     },
   );
+
+  it('a usage error from commander is one line, hint and suggestion included', async () => {
+    for (const [args, line] of [
+      [['paint'], "media-worker: unknown command 'paint' (add --help for usage)"],
+      [['stat'], "media-worker: unknown command 'stat' (Did you mean stats?) (add --help for usage)"],
+      [
+        ['stats', '--jsn'],
+        "media-worker: unknown option '--jsn' (Did you mean --json?) (add --help for usage)",
+      ],
+      [['show'], "media-worker: missing required argument 'id' (add --help for usage)"],
+    ] as const) {
+      const result = await runCli([...args], {});
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(`${line}\n`);
+    }
+    const help = await runCli(['--help'], {});
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: media-worker \[options\] \[command\]/);
+  });
 
   it('several problems are reported together', async () => {
     const result = await runCli(['stats'], { CONCURRENCY: '0', LOG_LEVEL: 'loud', HTTP_PORT: '70000' });
