@@ -9,6 +9,7 @@ import { MainApiPoller } from './intake/main-api-poller.js';
 import { buildPipeline, configureSharp } from './pipeline.js';
 import { connectDatabase, type Db } from './db/connect.js';
 import { migrateLatest } from './db/migrate.js';
+import { waitForDatabase } from './db/wait-for-database.js';
 import type { Logger } from './log.js';
 import { WorkerLoop } from './queue/worker-loop.js';
 import { createServer } from './http/server.js';
@@ -20,6 +21,7 @@ import type { AnalysisProvider } from './analysis/provider.js';
 import { Metrics } from './metrics.js';
 import type { FastifyInstance } from 'fastify';
 import { diskUsage } from './storage/disk-usage.js';
+import { checkStorageAtStart } from './storage/probe-storage.js';
 import { FileStorage, type Storage } from './storage/storage.js';
 import { VERSION } from './version.js';
 
@@ -44,14 +46,16 @@ export class App {
   private worker: WorkerLoop | undefined;
   private poller: MainApiPoller | undefined;
   private server: FastifyInstance | undefined;
-  private stopRequested: () => void = () => undefined;
-  private readonly stopped = new Promise<void>((resolve) => (this.stopRequested = resolve));
+  private readonly stopController = new AbortController();
+  private readonly stopped = new Promise<void>((resolve) =>
+    this.stopController.signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
 
   constructor(
     readonly config: Config,
     readonly log: Logger,
   ) {
-    this.db = connectDatabase(config.database);
+    this.db = connectDatabase(config.database, { log });
     this.storage = new FileStorage(config.storageDir);
     this.lookup = new VariantLookup(this.db);
     this.providers = createProviders(config, log);
@@ -69,18 +73,28 @@ export class App {
     }
   }
 
-  /** Runs the server and/or the worker until stop() (or, with `once`, until the queue is empty). */
+  /**
+   * Runs the server and/or the worker until stop() (or, with `once`, until the queue is empty).
+   * Storage is checked first (a wrong STORAGE_DIR exits 2 before anything is claimed); the
+   * server listens before the database is waited for, so /healthz answers and /readyz says why.
+   */
   async run(options: RunOptions): Promise<void> {
     configureSharp(this.log);
     setImageMemoryBudget(this.config.imageMemoryMb);
-    if (options.migrate) {
-      const applied = await migrateLatest(this.db);
-      if (applied.length > 0) this.log.info({ applied }, 'migrations applied');
-    }
+    await checkStorageAtStart(this.config.storageDir);
     const diskWatch = setInterval(() => void this.warnIfDiskFull(), 60_000).unref();
     try {
       await this.warnIfDiskFull();
       if (options.serve) await this.startServer();
+      const { signal } = this.stopController;
+      const waitMs = this.config.databaseWaitMs;
+      if (!(await waitForDatabase(this.db, { target: this.config.database, log: this.log, waitMs, signal })))
+        return;
+      if (options.migrate) {
+        const applied = await migrateLatest(this.db);
+        if (applied.length > 0) this.log.info({ applied }, 'migrations applied');
+      }
+      if (signal.aborted) return;
       if (options.work) await this.runWorker(options.once);
       else await this.stopped;
     } finally {
@@ -107,7 +121,7 @@ export class App {
   stop(): void {
     this.worker?.stop();
     this.poller?.stop();
-    this.stopRequested();
+    this.stopController.abort();
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config.js';
 import { connectDatabase, type Db } from '../db/connect.js';
+import { assertDatabaseExists, assertMigrated } from '../db/schema-check.js';
+import { waitForDatabase } from '../db/wait-for-database.js';
 import { createLogger, type Logger } from '../log.js';
 
 export interface CommandContext {
@@ -15,15 +17,31 @@ export function configFor(command: Command): Config {
   return loadConfig(process.env, command.optsWithGlobals());
 }
 
-/** Runs a data command: logs go to stderr so that stdout holds only the command's output. */
+export interface DatabaseUse {
+  /** stats, show: never create or change anything; refuse a database that is missing or not migrated. */
+  readOnly?: boolean;
+  /** migrate (systemd's ExecStartPre) waits for the database for ever unless DATABASE_WAIT_MS says otherwise. */
+  waitForever?: boolean;
+}
+
+/**
+ * Runs a data command: logs go to stderr so that stdout holds only the command's output.
+ * The database is waited for first (DATABASE_WAIT_MS; 0 by default for commands other than
+ * migrate), so an unreachable or refusing database is one line, not a driver's stack trace.
+ */
 export async function withDatabase<T>(
   command: Command,
   action: (context: CommandContext) => Promise<T>,
+  use: DatabaseUse = {},
 ): Promise<T> {
   const config = configFor(command);
   const log = createLogger(config.logLevel, 'stderr');
-  const db = connectDatabase(config.database);
+  if (use.readOnly) assertDatabaseExists(config.database);
+  const db = connectDatabase(config.database, { log, readOnly: use.readOnly === true });
   try {
+    const waitMs = config.databaseWaitMs ?? (use.waitForever ? undefined : 0);
+    await waitForDatabase(db, { target: config.database, log, waitMs });
+    if (use.readOnly) await assertMigrated(db, config.database);
     return await action({ config, log, db });
   } finally {
     await db.destroy();

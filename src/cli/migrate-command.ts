@@ -14,19 +14,24 @@ export function registerMigrateCommand(program: Command): void {
       if (!['latest', 'rollback', 'status'].includes(action)) {
         throw new UsageError(`migrate action must be latest, rollback or status (got "${action}")`);
       }
-      await withDatabase(command, async ({ db }) => {
-        if (action === 'status') {
-          const status = await migrationStatus(db);
-          if (options.json) printJson(status);
+      await withDatabase(
+        command,
+        async ({ db }) => {
+          if (action === 'status') {
+            const status = await migrationStatus(db);
+            if (options.json) printJson(status);
+            else
+              console.log(
+                `applied: ${status.applied.join(', ') || 'none'}\npending: ${status.pending.join(', ') || 'none'}`,
+              );
+            return;
+          }
+          const names = action === 'latest' ? await migrateLatest(db) : await migrateRollback(db);
+          if (options.json) printJson({ action, migrations: names });
           else
-            console.log(
-              `applied: ${status.applied.join(', ') || 'none'}\npending: ${status.pending.join(', ') || 'none'}`,
-            );
-          return;
-        }
-        const names = action === 'latest' ? await migrateLatest(db) : await migrateRollback(db);
-        if (options.json) printJson({ action, migrations: names });
-        else console.log(names.length === 0 ? `${action}: nothing to do` : `${action}: ${names.join(', ')}`);
-      });
+            console.log(names.length === 0 ? `${action}: nothing to do` : `${action}: ${names.join(', ')}`);
+        },
+        { waitForever: true },
+      );
     });
 }

@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { handleShutdownSignals } from '../shutdown.js';
 import { configFor } from './context.js';
+import { routeStrayOutputToLog } from './stray-output.js';
 
 export function registerRunCommand(program: Command): void {
   program
@@ -31,6 +32,7 @@ export function registerRunCommand(program: Command): void {
           throw new UsageError('--once drains the queue: it needs the worker (drop --no-work)');
         const config = configFor(command);
         const log = createLogger(config.logLevel, 'stdout');
+        routeStrayOutputToLog(log);
         const app = new App(config, log);
         const removeHandlers = handleShutdownSignals(() => app.stop(), log);
         try {

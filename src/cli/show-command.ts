@@ -15,16 +15,20 @@ export function registerShowCommand(program: Command): void {
     )
     .action(async (rawId: string, options: { json?: boolean }, command: Command) => {
       const id = parseIdArgument(rawId);
-      await withDatabase(command, async ({ db }) => {
-        const detail = await itemDetail(db, id);
-        if (!detail) {
-          console.error(`media-worker: no item with id ${id}`);
-          process.exitCode = 1;
-          return;
-        }
-        if (options.json) printJson(detail);
-        else console.log(renderDetail(detail));
-      });
+      await withDatabase(
+        command,
+        async ({ db }) => {
+          const detail = await itemDetail(db, id);
+          if (!detail) {
+            console.error(`media-worker: no item with id ${id}`);
+            process.exitCode = 1;
+            return;
+          }
+          if (options.json) printJson(detail);
+          else console.log(renderDetail(detail));
+        },
+        { readOnly: true },
+      );
     });
 }
 

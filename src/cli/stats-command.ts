@@ -31,34 +31,38 @@ export function registerStatsCommand(program: Command): void {
           : options.watch === true
             ? 2
             : parseCountArgument(String(options.watch), '--watch');
-      await withDatabase(command, async ({ db, config }) => {
-        const collect = async (): Promise<Stats> => {
-          const disk = await diskUsage(config.storageDir).catch(() => undefined);
-          return {
-            // A worker beats every third of a lease: one missing lease's worth means it is gone.
-            queue: await queueStats(db, config.leaseMs),
-            storage: await storageStats(db),
-            disk: disk
-              ? {
-                  ...disk,
-                  alertPercent: config.diskAlertPercent,
-                  alert: disk.usedPercent >= config.diskAlertPercent,
-                }
-              : null,
+      await withDatabase(
+        command,
+        async ({ db, config }) => {
+          const collect = async (): Promise<Stats> => {
+            const disk = await diskUsage(config.storageDir).catch(() => undefined);
+            return {
+              // A worker beats every third of a lease: one missing lease's worth means it is gone.
+              queue: await queueStats(db, config.leaseMs),
+              storage: await storageStats(db),
+              disk: disk
+                ? {
+                    ...disk,
+                    alertPercent: config.diskAlertPercent,
+                    alert: disk.usedPercent >= config.diskAlertPercent,
+                  }
+                : null,
+            };
           };
-        };
-        if (watchSeconds === undefined) {
-          const stats = await collect();
-          if (options.json) printJson(stats);
-          else console.log(renderStats(stats));
-          return;
-        }
-        await watch(watchSeconds, async () =>
-          options.json
-            ? JSON.stringify(await collect())
-            : `\x1b[2J\x1b[H${renderStats(await collect())}\n\n(every ${watchSeconds}s; Ctrl-C to stop)`,
-        );
-      });
+          if (watchSeconds === undefined) {
+            const stats = await collect();
+            if (options.json) printJson(stats);
+            else console.log(renderStats(stats));
+            return;
+          }
+          await watch(watchSeconds, async () =>
+            options.json
+              ? JSON.stringify(await collect())
+              : `\x1b[2J\x1b[H${renderStats(await collect())}\n\n(every ${watchSeconds}s; Ctrl-C to stop)`,
+          );
+        },
+        { readOnly: true },
+      );
     });
 }
 
@@ -118,6 +122,7 @@ function renderStats({ queue, storage, disk }: Stats): string {
     ...['pending', 'completed', 'skipped', 'failed'].map((s) => queue.bySteps[step][s] ?? 0),
   ]);
   const failures = Object.entries(queue.failuresByClass);
+  const callbacks = Object.entries(queue.callbackResults);
   const workers = queue.liveWorkers.map((w) => [
     w.worker_id,
     w.host,
@@ -135,7 +140,8 @@ function renderStats({ queue, storage, disk }: Stats): string {
     formatTable([['step', 'pending', 'completed', 'skipped', 'failed'], ...steps]),
     '',
     `queue: ${queue.dueNow} due now, ${queue.waitingForRetry} waiting for a retry, ${queue.leased} being processed; oldest unfinished: ${formatAge(queue.oldestPendingAgeMs)}`,
-    `failures by class: ${failures.length ? failures.map(([c, n]) => `${c} ${n}`).join(', ') : 'none'}`,
+    `failures by class: ${failures.length ? failures.map(([c, n]) => `${c} ${n}`).join(', ') : 'none'}; failed for good after healing: ${queue.gaveUp}`,
+    `main API answers to completions: ${callbacks.length ? callbacks.map(([r, n]) => `${r} ${n}`).join(', ') : 'none yet'}`,
     '',
     `live workers: ${workers.length}`,
     ...(workers.length

@@ -1,35 +1,35 @@
 /** Opens the database named by DATABASE_URL: better-sqlite3 or mysql2, both through knex. */
-import fs from 'node:fs';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
+import type { Logger } from '../log.js';
+import { makeDirectorySync } from '../storage/make-directory.js';
+import { DatabaseConfigError } from './database-problem.js';
 import type { DatabaseTarget } from './database-url.js';
+import { knexLogFor } from './knex-log.js';
 
 export type Db = Knex;
 
-export function connectDatabase(target: DatabaseTarget): Db {
-  if (target.client === 'sqlite') {
-    fs.mkdirSync(path.dirname(target.filename), { recursive: true });
-    return knex({
-      client: 'better-sqlite3',
-      connection: { filename: target.filename },
-      useNullAsDefault: true,
-      pool: {
-        // WAL lets readers (serve, stats) run beside the writer; busy_timeout
-        // makes concurrent writers from several processes wait instead of fail.
-        afterCreate(
-          conn: { pragma(sql: string): unknown },
-          done: (err: Error | null, conn: unknown) => void,
-        ) {
-          conn.pragma('journal_mode = WAL');
-          conn.pragma('synchronous = NORMAL');
-          conn.pragma('busy_timeout = 10000');
-          conn.pragma('foreign_keys = ON');
-          done(null, conn);
-        },
-      },
-    });
-  }
+type SqliteTarget = Extract<DatabaseTarget, { client: 'sqlite' }>;
+
+export interface ConnectOptions {
+  /** Where knex's own warnings go (rate-limited); without it they are dropped, never printed raw. */
+  log?: Logger;
+  /** Read-only commands (stats, show): SQLite is opened read-only, and never created. */
+  readOnly?: boolean;
+}
+
+const DROP_KNEX_LOG: Knex.Config['log'] = {
+  warn: () => undefined,
+  error: () => undefined,
+  deprecate: () => undefined,
+  debug: () => undefined,
+};
+
+export function connectDatabase(target: DatabaseTarget, options: ConnectOptions = {}): Db {
+  const log = options.log ? knexLogFor(options.log) : DROP_KNEX_LOG;
+  if (target.client === 'sqlite') return connectSqlite(target, log, options.readOnly === true);
   return knex({
+    log,
     client: 'mysql2',
     connection: {
       host: target.host,
@@ -57,6 +57,38 @@ export function connectDatabase(target: DatabaseTarget): Db {
       },
     },
     acquireConnectionTimeout: 20_000,
+  });
+}
+
+function connectSqlite(target: SqliteTarget, log: Knex.Config['log'], readOnly: boolean): Db {
+  const { filename } = target;
+  try {
+    if (!readOnly) makeDirectorySync(path.dirname(filename));
+  } catch (error) {
+    throw new DatabaseConfigError(`DATABASE_URL ${target.url}: ${(error as Error).message}`);
+  }
+  return knex({
+    client: 'better-sqlite3',
+    connection: { filename, options: { readonly: readOnly } },
+    useNullAsDefault: true,
+    log,
+    pool: {
+      // WAL lets readers (serve, stats) run beside the writer; busy_timeout
+      // makes concurrent writers from several processes wait instead of fail.
+      afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+        try {
+          if (!readOnly) {
+            conn.pragma('journal_mode = WAL');
+            conn.pragma('synchronous = NORMAL');
+          }
+          conn.pragma('busy_timeout = 10000');
+          conn.pragma('foreign_keys = ON');
+          done(null, conn);
+        } catch (error) {
+          done(error as Error, conn);
+        }
+      },
+    },
   });
 }
 

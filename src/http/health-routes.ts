@@ -5,7 +5,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/connect.js';
+import { firstLine } from '../repeated-problem.js';
 import { diskUsage } from '../storage/disk-usage.js';
+import { probeStorage } from '../storage/probe-storage.js';
 import type { Storage } from '../storage/storage.js';
 
 export interface ReadinessOptions {
@@ -18,38 +20,58 @@ export interface ReadinessOptions {
 
 type Check = { ok: true; detail?: string } | { ok: false; detail: string };
 
-async function check(run: () => Promise<string | undefined>): Promise<Check> {
+/**
+ * Each check gets this long. An unanswered check (a database host that drops
+ * packets, a hung file system) must fail /readyz, not hang it: a load
+ * balancer's probe would otherwise pile up connections and never get an answer.
+ */
+export const CHECK_TIMEOUT_MS = 2000;
+
+async function check(name: string, run: () => Promise<string | undefined>): Promise<Check> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${name} check timed out after ${CHECK_TIMEOUT_MS} ms`)),
+      CHECK_TIMEOUT_MS,
+    );
+  });
   try {
-    const detail = await run();
+    const detail = await Promise.race([run(), timeout]);
     return detail === undefined ? { ok: true } : { ok: true, detail };
   } catch (error) {
     return { ok: false, detail: (error as Error).message };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
+/** All checks at once, each with its own timeout, so one slow check cannot hide the others' answers. */
 export async function readiness(options: ReadinessOptions): Promise<Record<string, Check>> {
-  return {
-    database: await check(async () => {
-      await options.db.raw('select 1');
+  const [database, storage, disk, mainApi] = await Promise.all([
+    check('database', async () => {
+      try {
+        await options.db.raw('select 1');
+      } catch (error) {
+        throw new Error(`database unreachable: ${firstLine(error)}`);
+      }
       return undefined;
     }),
-    storage: await check(async () => {
-      const probe = `.readyz-${process.pid}`;
-      await options.storage.writeAtomic(probe, Buffer.from('ok'));
-      await options.storage.remove(probe);
+    check('storage', async () => {
+      await probeStorage(options.storage.root);
       return undefined;
     }),
-    disk: await check(async () => {
+    check('disk', async () => {
       const { usedPercent } = await diskUsage(options.storage.root);
       const detail = `${usedPercent}% used (alert at ${options.diskAlertPercent}%)`;
       if (usedPercent >= options.diskAlertPercent) throw new Error(detail);
       return detail;
     }),
-    mainApi: await check(() => {
+    check('mainApi', () => {
       const problem = options.mainApiAuthProblem();
       return problem ? Promise.reject(new Error(problem)) : Promise.resolve(undefined);
     }),
-  };
+  ]);
+  return { database, storage, disk, mainApi };
 }
 
 export function registerHealthRoutes(app: FastifyInstance, options: ReadinessOptions): void {

@@ -1,5 +1,5 @@
 /** The HTTP server (fastify, logging through our pino): /serve, /metrics, /healthz, /readyz, the analysis API. */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Db } from '../db/connect.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -24,7 +24,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   // Per-request logs would drown the journal at serving rates; errors are still logged.
   const app = Fastify({
     loggerInstance: options.log.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
   });
   registerServeRoute(app, {

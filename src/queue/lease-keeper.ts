@@ -9,6 +9,7 @@ import { extendLeases } from '../db/claim-items.js';
 import type { Db } from '../db/connect.js';
 import { touchWorker } from '../db/workers.js';
 import type { Logger } from '../log.js';
+import { RepeatedProblem } from '../repeated-problem.js';
 
 export interface HeldItem {
   readonly mediaId: number;
@@ -20,14 +21,17 @@ export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
   private lastExtendedAt = Date.now();
   private beating: Promise<void> | undefined;
+  private readonly problem: RepeatedProblem;
 
   constructor(
     private readonly db: Db,
     private readonly workerId: string,
     private readonly leaseMs: number,
     private readonly held: () => Iterable<HeldItem>,
-    private readonly log: Logger,
-  ) {}
+    log: Logger,
+  ) {
+    this.problem = new RepeatedProblem(log, 'could not extend leases');
+  }
 
   start(): void {
     this.timer = setInterval(
@@ -61,9 +65,10 @@ export class LeaseKeeper {
         }
       }
       await touchWorker(this.db, this.workerId);
+      this.problem.resolved('leases extended again');
     } catch (error) {
-      this.log.warn({ err: (error as Error).message }, 'could not extend leases');
-      if (Date.now() - this.lastExtendedAt >= this.leaseMs) {
+      this.problem.report(error, { held: items.length });
+      if (items.length > 0 && Date.now() - this.lastExtendedAt >= this.leaseMs) {
         for (const item of items)
           item.controller.abort(new LeaseLostError('leases expired while the database was unreachable'));
       }

@@ -9,6 +9,9 @@ import { claimItems, type ClaimedItem } from '../db/claim-items.js';
 import type { Db } from '../db/connect.js';
 import { healFailedItems } from '../db/heal-items.js';
 import { markWorkerStopped, registerWorker } from '../db/workers.js';
+import { ReconnectDelay } from '../db/reconnect-delay.js';
+import { RepeatedProblem } from '../repeated-problem.js';
+import { keepTrying } from './keep-trying.js';
 import { LeaseKeeper, type HeldItem } from './lease-keeper.js';
 import { runClaimedItem, type ItemOutcome, type ItemRunnerOptions } from './run-item.js';
 import { Sleeper } from './sleeper.js';
@@ -40,6 +43,9 @@ export class WorkerLoop {
   private readonly inFlight = new Map<number, InFlight>();
   private readonly sleeper = new Sleeper();
   private readonly leases: LeaseKeeper;
+  /** While claims fail (the database is down), the loop backs off 1 s → 30 s instead of spinning. */
+  private readonly claimDelay = new ReconnectDelay();
+  private readonly claimProblem: RepeatedProblem;
   private stopping = false;
   private idleDelayMs: number;
   private nextHealAt: number;
@@ -47,6 +53,7 @@ export class WorkerLoop {
   constructor(private readonly options: WorkerLoopOptions) {
     this.idleDelayMs = options.pollIntervalMs;
     this.nextHealAt = Date.now() + options.healIntervalMs;
+    this.claimProblem = new RepeatedProblem(options.log, 'claim failed; will try again');
     this.leases = new LeaseKeeper(
       options.db,
       options.workerId,
@@ -60,15 +67,27 @@ export class WorkerLoop {
     return this.inFlight.size;
   }
 
-  /** Runs until stop() (or, with `once`, until the queue is empty); resolves when every item is settled. */
+  /**
+   * Runs until stop() (or, with `once`, until the queue is empty); resolves when every item is settled.
+   * The database going away never ends it: registering and claiming are retried with backoff.
+   */
   async run(): Promise<void> {
     const { db, workerId, version, concurrency, log } = this.options;
-    await registerWorker(db, workerId, version, concurrency);
+    const registered = await keepTrying(() => registerWorker(db, workerId, version, concurrency), {
+      sleeper: this.sleeper,
+      isStopping: () => this.stopping,
+      problem: new RepeatedProblem(log, 'could not register the worker; will try again'),
+    });
+    if (!registered) return;
     this.leases.start();
     log.info({ workerId, concurrency }, 'worker started');
     try {
       while (!this.stopping) {
-        const { claimed, free } = await this.claimFreeSlots();
+        const { claimed, free, failed } = await this.claimFreeSlots();
+        if (failed) {
+          await this.sleeper.sleep(this.claimDelay.next());
+          continue;
+        }
         if (claimed > 0) this.idleDelayMs = this.options.pollIntervalMs;
         // A full batch: there may be more waiting, claim again at once.
         if (claimed > 0 && claimed === free) continue;
@@ -98,9 +117,9 @@ export class WorkerLoop {
     this.sleeper.wake();
   }
 
-  private async claimFreeSlots(): Promise<{ claimed: number; free: number }> {
+  private async claimFreeSlots(): Promise<{ claimed: number; free: number; failed: boolean }> {
     const free = this.options.concurrency - this.inFlight.size;
-    if (free <= 0) return { claimed: 0, free };
+    if (free <= 0) return { claimed: 0, free, failed: false };
     let claimed: ClaimedItem[] = [];
     try {
       claimed = await claimItems(this.options.db, {
@@ -109,12 +128,17 @@ export class WorkerLoop {
         limit: free,
       });
     } catch (error) {
-      this.options.log.error({ err: (error as Error).message }, 'claim failed; will try again');
-      return { claimed: 0, free };
+      this.claimProblem.report(error, { inFlight: this.inFlight.size });
+      return { claimed: 0, free, failed: true };
+    }
+    if (this.claimProblem.active) {
+      this.claimProblem.resolved('claims work again');
+      this.claimDelay.reset();
+      this.idleDelayMs = this.options.pollIntervalMs;
     }
     for (const item of claimed) this.start(item);
     if (claimed.length > 0) this.options.onClaimed?.(claimed.length);
-    return { claimed: claimed.length, free };
+    return { claimed: claimed.length, free, failed: false };
   }
 
   private start(item: ClaimedItem): void {
@@ -141,8 +165,9 @@ export class WorkerLoop {
 
   private async isDrained(): Promise<boolean> {
     if (!this.options.once || this.inFlight.size > 0) return false;
-    const outlook = await queueOutlook(this.options.db);
-    return outlook.queued === 0;
+    // Unknown while the database is away: not drained, and the next claim backs off.
+    const outlook = await queueOutlook(this.options.db).catch(() => undefined);
+    return outlook?.queued === 0;
   }
 
   /**
