@@ -77,6 +77,8 @@ export class FakeMainApi {
   emptyPendingList = false;
   /** When set, POST complete answers this status (and accepts nothing). */
   completeStatus: number | undefined;
+  /** When set, POST complete with more than {"media_id"} answers this status (the minimal body is accepted). */
+  richCompleteStatus: number | undefined;
   readonly fileHeaders = new Map<string, http.OutgoingHttpHeaders>();
   readonly chunkedFiles = new Set<string>();
   private readonly recordOf = new WeakMap<http.ServerResponse, RecordedRequest>();
@@ -212,6 +214,8 @@ export class FakeMainApi {
       const id = Number(complete[1]);
       if (this.completeStatus !== undefined)
         return json(this.completeStatus, { success: false, error: `forced ${this.completeStatus}` });
+      if (this.richCompleteStatus !== undefined && Object.keys(JSON.parse(body) as object).length > 1)
+        return json(this.richCompleteStatus, { success: false, error: 'unexpected fields' });
       if (!this.pending.has(id)) return json(409, { success: false, error: 'already processed' });
       this.pending.delete(id);
       return json(200, {
