@@ -11,6 +11,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 
 export async function makeDirectory(directory: string): Promise<void> {
+  // The common case on the hot path (a variant's directory exists already): one stat, no mkdir.
+  if (await isDirectory(directory)) return;
   for (const level of levelsOf(directory)) {
     try {
       await fsp.mkdir(level);

@@ -10,6 +10,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Transform } from 'node:stream';
+import { makeDirectory } from './make-directory.js';
 
 export interface Storage {
   readonly root: string;
@@ -52,7 +53,7 @@ export class FileStorage implements Storage {
   ): Promise<number> {
     const target = this.absolutePath(relativePath);
     const directory = path.dirname(target);
-    await fsp.mkdir(directory, { recursive: true });
+    await makeDirectory(directory);
     const temp = path.join(
       directory,
       `${TEMP_PREFIX}${randomBytes(6).toString('hex')}-${path.basename(target)}`,
@@ -82,7 +83,7 @@ export class FileStorage implements Storage {
     const source = this.absolutePath(from);
     const target = this.absolutePath(to);
     if (!(await this.exists(from))) return false;
-    await fsp.mkdir(path.dirname(target), { recursive: true });
+    await makeDirectory(path.dirname(target));
     const temp = this.tempPathFor(target);
     try {
       await fsp.link(source, temp);

@@ -40,29 +40,32 @@ describe('systemd units', () => {
     expect(result.stderr.trim()).toBe('');
   });
 
-  it.each([UNITS[0]!, UNITS[1]!])('%s cannot give up during a database outage', (file) => {
-    const unit = unitSection(file, 'Unit');
-    const service = unitSection(file, 'Service');
-    // No start limit (0 switches it off), or one whose burst could never be reached.
-    expect(unit.get('StartLimitIntervalSec')).toEqual(['0']);
-    expect(service.get('Restart')).toEqual(['always']);
-    const restartSec = Number(service.get('RestartSec')![0]);
-    expect(restartSec).toBeGreaterThanOrEqual(1);
-    expect(restartSec).toBeLessThanOrEqual(30);
-    // Only a configuration error (exit 2) is left stopped: no restart fixes a wrong password.
-    expect(service.get('RestartPreventExitStatus')).toEqual(['2']);
-    // Ordered after a local database, never bound to it: a remote database has no local unit.
-    expect(unit.get('After')![0]).toMatch(/mariadb\.service mysql\.service/);
-    for (const key of ['Requires', 'BindsTo', 'Requisite', 'PartOf'])
-      expect(unit.get(key)?.join(' ') ?? '').not.toMatch(/mariadb|mysql/);
-    // The worker and migrate wait for the database themselves: nothing may bound that wait.
-    const environment = [...(service.get('Environment') ?? []), ...(service.get('ExecStartPre') ?? [])];
-    expect(environment.join(' ')).not.toMatch(/DATABASE_WAIT_MS|--database-wait-ms/);
-    if (service.has('ExecStartPre')) {
-      expect(service.get('ExecStartPre')![0]).toMatch(/media-worker migrate$/);
-      expect(service.get('TimeoutStartSec')).toEqual(['infinity']);
-    }
-  });
+  it.each([UNITS[0]!, UNITS[1]!].map((file) => [path.basename(file), file]))(
+    '%s cannot give up during a database outage',
+    (_name, file) => {
+      const unit = unitSection(file, 'Unit');
+      const service = unitSection(file, 'Service');
+      // No start limit (0 switches it off), or one whose burst could never be reached.
+      expect(unit.get('StartLimitIntervalSec')).toEqual(['0']);
+      expect(service.get('Restart')).toEqual(['always']);
+      const restartSec = Number(service.get('RestartSec')![0]);
+      expect(restartSec).toBeGreaterThanOrEqual(1);
+      expect(restartSec).toBeLessThanOrEqual(30);
+      // Only a configuration error (exit 2) is left stopped: no restart fixes a wrong password.
+      expect(service.get('RestartPreventExitStatus')).toEqual(['2']);
+      // Ordered after a local database, never bound to it: a remote database has no local unit.
+      expect(unit.get('After')![0]).toMatch(/mariadb\.service mysql\.service/);
+      for (const key of ['Requires', 'BindsTo', 'Requisite', 'PartOf'])
+        expect(unit.get(key)?.join(' ') ?? '').not.toMatch(/mariadb|mysql/);
+      // The worker and migrate wait for the database themselves: nothing may bound that wait.
+      const environment = [...(service.get('Environment') ?? []), ...(service.get('ExecStartPre') ?? [])];
+      expect(environment.join(' ')).not.toMatch(/DATABASE_WAIT_MS|--database-wait-ms/);
+      if (service.has('ExecStartPre')) {
+        expect(service.get('ExecStartPre')![0]).toMatch(/media-worker migrate$/);
+        expect(service.get('TimeoutStartSec')).toEqual(['infinity']);
+      }
+    },
+  );
 
   it('keep the hardening the daemon relies on, and outlast the graceful shutdown', () => {
     const unit = fs.readFileSync(UNITS[0]!, 'utf8');
