@@ -5,7 +5,7 @@
  * writes afterwards is an orphan for the next cleanup.
  */
 import type { Db } from '../db/connect.js';
-import { insertEvent, retryOnDbContention } from '../db/fenced-update.js';
+import { insertEvent, retryDbTransaction } from '../db/fenced-update.js';
 import type { Storage } from '../storage/storage.js';
 
 export interface ItemFiles {
@@ -39,7 +39,7 @@ export async function deleteItem(
   reason: string,
 ): Promise<boolean> {
   const now = Date.now();
-  const marked = await retryOnDbContention(() =>
+  const marked = await retryDbTransaction(() =>
     db.transaction(async (trx) => {
       const matched = await trx('media_files')
         .where({ id: files.id })

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isMysql, type Db } from './connect.js';
-import { retryOnDbContention } from './fenced-update.js';
+import { retryDbTransaction } from './fenced-update.js';
 
 export interface ClaimedItem {
   readonly mediaId: number;
@@ -29,7 +29,7 @@ export interface ClaimOptions {
 export async function claimItems(db: Db, options: ClaimOptions): Promise<ClaimedItem[]> {
   if (options.limit <= 0) return [];
   const claim = isMysql(db) ? claimOnMysql : claimOnSqlite;
-  return retryOnDbContention(() => claim(db, options, randomUUID(), options.now ?? Date.now()));
+  return retryDbTransaction(() => claim(db, options, randomUUID(), options.now ?? Date.now()));
 }
 
 /** Assignments shared by both dialects. taken_over_from comes first: MySQL evaluates SET left to right. */
@@ -104,7 +104,7 @@ function toClaimedItem(row: {
 export async function extendLeases(db: Db, tokens: readonly string[], leaseMs: number): Promise<Set<number>> {
   if (tokens.length === 0) return new Set();
   const leaseEnd = Date.now() + leaseMs;
-  await retryOnDbContention(() =>
+  await retryDbTransaction(() =>
     db('processing_checklist')
       .whereIn('claim_token', tokens)
       .update({ lease_expires_at: leaseEnd, next_attempt_at: leaseEnd, updated_at: Date.now() }),

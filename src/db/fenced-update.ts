@@ -56,10 +56,10 @@ async function fencedWrite(db: Db, guard: ClaimGuard, changes: FencedChanges, no
       events,
       ...(changes.media ? { media: changes.media } : {}),
     };
-    await retryOnDbContention(() => fencedBatch(db, guard, batch, now));
+    await retryDbTransaction(() => fencedBatch(db, guard, batch, now));
     return;
   }
-  await retryOnDbContention(() =>
+  await retryDbTransaction(() =>
     db.transaction(async (trx) => {
       const matched = await trx('processing_checklist')
         .where({ media_id: guard.mediaId, claim_token: guard.claimToken })
@@ -91,13 +91,37 @@ export async function insertEvent(
   await db('processing_events').insert(eventColumns(mediaId, workerId, event, at));
 }
 
-/** Deadlocks and lock waits are normal under contention: try the whole transaction again, briefly. */
-export function retryOnDbContention<T>(operation: () => Promise<T>): Promise<T> {
+/** Lock conflicts: normal under contention, over in milliseconds. */
+const CONTENTION_CODES = new Set([
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'SQLITE_BUSY',
+  'SQLITE_BUSY_SNAPSHOT',
+  'SQLITE_LOCKED',
+]);
+
+/** How long a transaction waits out a database that stopped answering (a restart, a failover). */
+const OUTAGE_RIDE_MS = 30_000;
+
+/**
+ * Runs a transaction again when it failed for a reason that passes: a
+ * deadlock or lock wait (a few quick tries), or a database that does not
+ * answer (tries with growing delays for up to 30 s). A worker that rides out
+ * a short outage settles the item it holds instead of dropping it to an
+ * expired lease and a counted attempt. Safe to repeat: every transition is
+ * fenced on the claim, so a retry after the claim moved on is refused.
+ */
+export function retryDbTransaction<T>(operation: () => Promise<T>): Promise<T> {
   return pRetry(operation, {
-    retries: 5,
+    retries: 40,
     minTimeout: 20,
-    maxTimeout: 500,
+    maxTimeout: 2000,
     randomize: true,
-    shouldRetry: ({ error }) => isRetryableDbError(error),
+    maxRetryTime: OUTAGE_RIDE_MS,
+    shouldRetry: ({ error, attemptNumber }) => {
+      if (!isRetryableDbError(error)) return false;
+      const code = (error as { code?: unknown }).code;
+      return typeof code === 'string' && CONTENTION_CODES.has(code) ? attemptNumber <= 5 : true;
+    },
   });
 }

@@ -10,7 +10,7 @@
  * quietly for ever. Such an item gets gave_up_at, and its reason says why.
  */
 import type { Db } from './connect.js';
-import { insertEvent, retryOnDbContention } from './fenced-update.js';
+import { insertEvent, retryDbTransaction } from './fenced-update.js';
 import { STEP_COLUMN, attemptsColumn, parseStepName } from './steps.js';
 
 export interface HealBudget {
@@ -87,7 +87,7 @@ async function healOne(
   const { mediaId, healCount, now } = item;
   const step = failedStep ? parseStepName(failedStep) : undefined;
   const resetStep = step ? { [STEP_COLUMN[step]]: 'pending', [attemptsColumn(step)]: 0 } : {};
-  return retryOnDbContention(() =>
+  return retryDbTransaction(() =>
     db.transaction(async (trx) => {
       // Matching on state and heal_count makes concurrent heal cycles safe: only one wins.
       const matched = await trx('processing_checklist')
@@ -119,7 +119,7 @@ async function healOne(
 /** The heal budget is spent: failed for good, to be reported once by the failure outbox. */
 async function giveUp(db: Db, item: HealItem, reason: string): Promise<boolean> {
   const { mediaId, healCount, now } = item;
-  return retryOnDbContention(() =>
+  return retryDbTransaction(() =>
     db.transaction(async (trx) => {
       const matched = await trx('processing_checklist')
         .where({ media_id: mediaId, state: 'failed', heal_count: healCount })

@@ -1,6 +1,6 @@
 /** Registers a new upload: its media row, its checklist row and a first event, in one transaction. */
 import type { Db } from './connect.js';
-import { insertEvent, retryOnDbContention } from './fenced-update.js';
+import { insertEvent, retryDbTransaction } from './fenced-update.js';
 import type { DataType, Role } from '../media-roles.js';
 
 export interface NewMedia {
@@ -18,7 +18,7 @@ export interface NewMedia {
 }
 
 export async function insertMedia(db: Db, media: NewMedia, now = Date.now()): Promise<number> {
-  return retryOnDbContention(() =>
+  return retryDbTransaction(() =>
     db.transaction(async (trx) => {
       const [id] = (await trx('media_files').insert({
         main_api_id: media.mainApiId ?? null,

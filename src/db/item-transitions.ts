@@ -7,7 +7,7 @@ import type { Db } from './connect.js';
 import {
   fencedUpdate,
   insertEvent,
-  retryOnDbContention,
+  retryDbTransaction,
   type ClaimGuard,
   type ProcessingEvent,
 } from './fenced-update.js';
@@ -203,7 +203,7 @@ export async function failUnclaimedItem(
   where: Record<string, unknown> = {},
 ): Promise<boolean> {
   const now = Date.now();
-  return retryOnDbContention(() =>
+  return retryDbTransaction(() =>
     db.transaction(async (trx) => {
       const matched = await trx('processing_checklist')
         .where({ ...where, media_id: id })

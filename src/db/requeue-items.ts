@@ -4,7 +4,7 @@
  * and reported; deleted items are never re-queued.
  */
 import type { Db } from './connect.js';
-import { insertEvent, retryOnDbContention } from './fenced-update.js';
+import { insertEvent, retryDbTransaction } from './fenced-update.js';
 import { findChecklist, findMedia, stepStates } from './records.js';
 import { STEP_COLUMN, STEP_NAMES, attemptsColumn, type StepName } from './steps.js';
 
@@ -59,7 +59,7 @@ async function requeueOne(db: Db, id: number, fromStep: StepName | undefined): P
     reset[attemptsColumn(step)] = 0;
   }
   const now = Date.now();
-  return retryOnDbContention(() =>
+  return retryDbTransaction(() =>
     db.transaction(async (trx) => {
       const matched = await trx('processing_checklist')
         .where({ media_id: id })
