@@ -31,7 +31,8 @@ export function registerMigrateCommand(program: Command): void {
           else
             console.log(names.length === 0 ? `${action}: nothing to do` : `${action}: ${names.join(', ')}`);
         },
-        { waitForever: true },
+        // `migrate` (latest) is systemd's ExecStartPre: it waits out an outage; status and rollback are asked by people.
+        { waitForever: action === 'latest' },
       );
     });
 }
