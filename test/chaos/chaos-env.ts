@@ -41,6 +41,8 @@ export function workerEnv(options: WorkerEnvOptions): Record<string, string> {
     HEAL_INTERVAL_MS: '1000',
     HEAL_BATCH: '50',
     MAIN_API_TIMEOUT_MS: '4000',
+    // A download (headers to last byte) must end within this; older builds ignore the variable.
+    DOWNLOAD_DEADLINE_MS: '8000',
     SHUTDOWN_GRACE_MS: '5000',
     ANALYSIS_PROVIDERS: 'local',
     LOG_LEVEL: 'warn',
@@ -83,6 +85,6 @@ export async function waitUntil(
       const seen = describe ? `\n${await describe()}` : '';
       throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${seen}`);
     }
-    await sleep(200);
+    await sleep(250);
   }
 }
