@@ -5,7 +5,10 @@
  * - callback_resends / callback_resent_at: lost-callback re-sends are capped
  *   and spaced out;
  * - processing_checklist.gave_up_at: the heal budget ran out; the item is
- *   failed for good and reported (CONTRACT.md §4, "retries exhausted").
+ *   failed for good and reported (CONTRACT.md §4, "retries exhausted");
+ * - media_files.failure_report_claimed_at: the failure-report outbox's lease,
+ *   so a report is sent at least once even if its sender dies mid-call
+ *   (failure_reported_at now means "the main API confirmed it").
  */
 import type { Knex } from 'knex';
 
@@ -14,6 +17,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string('callback_result', 24).nullable();
     t.integer('callback_resends').notNullable().defaultTo(0);
     t.bigInteger('callback_resent_at').nullable();
+    t.bigInteger('failure_report_claimed_at').nullable();
   });
   await knex.schema.alterTable('processing_checklist', (t) => {
     t.bigInteger('gave_up_at').nullable();
@@ -25,6 +29,7 @@ export async function down(knex: Knex): Promise<void> {
     t.dropColumn('gave_up_at');
   });
   await knex.schema.alterTable('media_files', (t) => {
+    t.dropColumn('failure_report_claimed_at');
     t.dropColumn('callback_resent_at');
     t.dropColumn('callback_resends');
     t.dropColumn('callback_result');

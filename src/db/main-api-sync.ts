@@ -7,7 +7,7 @@
  * itself (404/410, asked twice) says an upload is gone.
  */
 import type { Db } from './connect.js';
-import { insertEvent } from './fenced-update.js';
+import { insertEvent, retryDbTransaction } from './fenced-update.js';
 import { insertMedia, type NewMedia } from './insert-media.js';
 
 const CHUNK = 500;
@@ -112,36 +112,76 @@ export interface FailureToReport {
   mainApiId: number;
 }
 
-/** Permanently failed main API uploads not yet reported, each claimed so only one worker reports it. */
-export async function claimFailuresToReport(db: Db, limit: number): Promise<FailureToReport[]> {
+/** How long a claimed failure report waits for its sender before another poller sends it again. */
+const FAILURE_REPORT_LEASE_MS = 60_000;
+
+/**
+ * Main API uploads failed for good and not yet reported: permanent failures,
+ * and transient ones whose heal budget is spent ("retries exhausted"). Never
+ * one whose completion was already reported: telling the main API that a
+ * delivered upload failed would be a lie (cleanup's vanished-files case).
+ * Each is claimed with a lease, so one poller sends it, and a sender that
+ * dies mid-call is replaced after the lease: at least once, never lost. Ones
+ * never tried come first, so one failing report cannot hold back the rest.
+ */
+export async function claimFailuresToReport(
+  db: Db,
+  limit: number,
+  now = Date.now(),
+): Promise<FailureToReport[]> {
   const rows = (await db('media_files as m')
     .join('processing_checklist as c', 'c.media_id', 'm.id')
-    .select('m.id', 'm.main_api_id')
+    .select('m.id', 'm.main_api_id', 'm.failure_report_claimed_at')
     .where({ 'm.source': 'main_api', 'm.status': 'failed' })
     .andWhere((q) => {
-      // Permanent failures, and transient ones whose heal budget is spent ("retries exhausted").
       void q.whereIn('c.last_error_class', ['INVALID_INPUT', 'GONE']).orWhereNotNull('c.gave_up_at');
     })
     .whereNull('m.failure_reported_at')
-    .limit(limit)) as Array<{ id: number | string; main_api_id: number | string }>;
+    .whereNull('m.callback_result')
+    .whereNot('c.update_callback', 'completed')
+    .andWhere((q) => {
+      void q
+        .whereNull('m.failure_report_claimed_at')
+        .orWhere('m.failure_report_claimed_at', '<', now - FAILURE_REPORT_LEASE_MS);
+    })
+    .orderBy('m.failure_report_claimed_at')
+    .orderBy('m.id')
+    .limit(limit)) as Array<{
+    id: number | string;
+    main_api_id: number | string;
+    failure_report_claimed_at: unknown;
+  }>;
   const claimed: FailureToReport[] = [];
   for (const row of rows) {
+    const previous = row.failure_report_claimed_at;
     const matched = await db('media_files')
       .where({ id: row.id })
       .whereNull('failure_reported_at')
-      .update({ failure_reported_at: Date.now() });
+      .andWhere((q) => {
+        if (previous === null) void q.whereNull('failure_report_claimed_at');
+        else void q.where('failure_report_claimed_at', Number(previous));
+      })
+      .update({ failure_report_claimed_at: now });
     if (matched === 1) claimed.push({ id: Number(row.id), mainApiId: Number(row.main_api_id) });
   }
   return claimed;
 }
 
-export async function releaseFailureReport(db: Db, id: number): Promise<void> {
-  await db('media_files').where({ id }).update({ failure_reported_at: null });
-}
-
-export async function recordFailureReported(db: Db, id: number): Promise<void> {
-  await insertEvent(db, id, null, {
-    event: 'failure_reported',
-    message: 'DELETE /api/media/cleanup sent to the main API',
-  });
+/** The main API confirmed the cleanup call. */
+export async function recordFailureReported(db: Db, id: number, now = Date.now()): Promise<void> {
+  await retryDbTransaction(() =>
+    db.transaction(async (trx) => {
+      await trx('media_files').where({ id }).update({ failure_reported_at: now });
+      await insertEvent(
+        trx,
+        id,
+        null,
+        {
+          event: 'failure_reported',
+          message: 'DELETE /api/media/cleanup sent to the main API',
+        },
+        now,
+      );
+    }),
+  );
 }

@@ -12,7 +12,6 @@ import {
   knownMainApiIds,
   lostCallbacks,
   recordFailureReported,
-  releaseFailureReport,
 } from '../db/main-api-sync.js';
 import { AuthError, RateLimitError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -79,8 +78,8 @@ export class MainApiPoller {
     this.warnSkipped(list.skipped);
     const imported = await this.importNew(list.uploads);
     const resent = await this.resendLostCallbacks(list.uploads.map((u) => u.id));
-    const failuresReported = await this.reportFailures();
     if (imported + resent > 0) this.options.onNewWork();
+    const failuresReported = await this.reportFailures();
     this.options.onPolled?.('ok', imported, list.skipped.count);
     return { imported, skipped: list.skipped.count, callbacksResent: resent, failuresReported };
   }
@@ -129,19 +128,29 @@ export class MainApiPoller {
     return imported;
   }
 
-  /** The once-only outbox of DELETE cleanup calls for uploads that failed for good. */
+  /**
+   * The outbox of DELETE cleanup calls for uploads that failed for good. A
+   * report that fails waits for its claim's lease and is tried again; the
+   * others still go out. Only a paused main API (401/403, 429) stops the round.
+   */
   private async reportFailures(): Promise<number> {
     let reported = 0;
+    const failed: string[] = [];
     for (const failure of await claimFailuresToReport(this.options.db, 50)) {
       try {
         await this.options.client.reportFailure(failure.mainApiId);
         await recordFailureReported(this.options.db, failure.id);
         reported++;
       } catch (error) {
-        await releaseFailureReport(this.options.db, failure.id);
-        throw error;
+        if (error instanceof AuthError || error instanceof RateLimitError) throw error;
+        failed.push(`${failure.mainApiId}: ${(error as Error).message}`);
       }
     }
+    if (failed.length > 0)
+      this.options.log.warn(
+        { count: failed.length, examples: failed.slice(0, 3) },
+        'failure reports (DELETE cleanup) not accepted; each is tried again after a minute',
+      );
     return reported;
   }
 
