@@ -1,13 +1,16 @@
 /**
  * The one decode of an item: read the original once (shrink-on-load to the
  * largest size any variant needs), auto-orient from EXIF, convert to 8-bit
- * sRGB, and keep the raw pixels. Every variant and every analysis is derived
+ * sRGB, and keep the raw pixels, within the image memory budget at what the
+ * decode really holds (decode-cost.ts). Every variant and every analysis is derived
  * from this intermediate; metadata (EXIF, GPS, ICC) cannot survive a raw
  * buffer, so nothing private leaks into outputs.
  */
+import fsp from 'node:fs/promises';
 import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import { InvalidInputError, classify } from '../errors.js';
-import { estimatedBytes, withImageMemory } from './memory-budget.js';
+import { decodeCost } from './decode-cost.js';
+import { DECODE_LIMIT_BUDGETS, decodeLimitBytes, withImageMemory } from './memory-budget.js';
 import { intermediateScale, type SizeName } from './presets.js';
 
 export interface DecodedImage {
@@ -31,9 +34,13 @@ export async function decodeOnce(
 ): Promise<DecodedImage> {
   let decoded: { data: Buffer; info: OutputInfo };
   try {
-    // Only the first frame of animations (sharp's default page); the pixel limit is checked before decoding.
-    decoded = await withImageMemory(estimatedBytes('decode', targetWidth * targetHeight), () =>
-      sharp(file, { limitInputPixels: maxInputPixels })
+    // Read by node, not libvips: a vanished file or an EIO keeps its errno (not the input's fault).
+    const bytes = await fsp.readFile(file);
+    const cost = await costOf(bytes, targetWidth * targetHeight);
+    // Only the first frame of animations (sharp's default page); the pixel limit is checked before
+    // decoding. sharp reads sequentially by default, so decoders that can stream do.
+    decoded = await withImageMemory(cost, () =>
+      sharp(bytes, { limitInputPixels: maxInputPixels })
         .autoOrient()
         .resize(targetWidth, targetHeight, { fit: 'fill', kernel: 'lanczos3' })
         .toColourspace('srgb')
@@ -62,8 +69,24 @@ export async function decodeOnce(
   return image;
 }
 
+/** What the decode will hold (decode-cost.ts); a file that needs more than one decode may take is refused. */
+async function costOf(bytes: Buffer, outputPixels: number): Promise<number> {
+  const header = await sharp(bytes, { limitInputPixels: false }).metadata();
+  const cost = decodeCost(header, outputPixels);
+  if (cost > decodeLimitBytes()) {
+    const [mb, limitMb] = [cost, decodeLimitBytes()].map((b) => Math.round(b / 2 ** 20));
+    throw new InvalidInputError(
+      `decoding this ${header.width}×${header.height} ${header.format === 'heif' ? 'AVIF' : header.format} would take about ${mb} MB, ` +
+        `more than one decode may (${limitMb} MB: ${DECODE_LIMIT_BUDGETS} × IMAGE_MEMORY_MB); ` +
+        'upload a smaller image, or a baseline JPEG or a non-interlaced PNG, which decode in less',
+    );
+  }
+  return cost;
+}
+
 /** libvips decode failures are the input's fault; a full disk or missing file is not. */
 function asDecodeError(error: unknown): Error {
+  if (error instanceof InvalidInputError) return error;
   const code = (error as NodeJS.ErrnoException).code;
   if (code) return classify(error);
   const message = (error as Error).message ?? String(error);

@@ -5,7 +5,9 @@
  * decoding ~9 per output pixel. Three formats of two large items at once
  * were the peak of a 24 MP upload at concurrency 2 (~500 MB); with a budget
  * the big encodes take turns while small ones still run side by side.
- * An operation larger than the whole budget runs alone.
+ * An operation larger than the whole budget runs alone. A decode is costed
+ * from the file's header (decode-cost.ts): some decoders hold the whole input.
+ * The budget is per process: each media-worker@N process has its own.
  */
 import type { OutputFormat } from './presets.js';
 
@@ -23,6 +25,19 @@ const waiting: Array<{ cost: number; start: () => void }> = [];
 
 export function setImageMemoryBudget(megabytes: number): void {
   budget = megabytes * 2 ** 20;
+}
+
+/**
+ * The most one decode may hold, even alone: a 48 KB AVIF of 10000×10000
+ * needs ~1.8 GB, which with the models loaded would pass the unit's
+ * MemoryMax=2G, and the OOM-killed item would come back after its lease and
+ * kill the next worker too. Eight budgets (1 GiB at the default 128 MB) still
+ * take a 100-megapixel progressive JPEG or interlaced PNG (~0.35 GB).
+ */
+export const DECODE_LIMIT_BUDGETS = 8;
+
+export function decodeLimitBytes(): number {
+  return DECODE_LIMIT_BUDGETS * budget;
 }
 
 export function estimatedBytes(operation: OutputFormat | 'decode', pixels: number): number {
