@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from './db/connect.js';
-import { countByStatus, oldestPendingAgeMs } from './db/queue-stats.js';
+import { countByStatus, countCallbackResults, countGaveUp, oldestPendingAgeMs } from './db/queue-stats.js';
 import { storageStats } from './db/storage-stats.js';
 import { diskUsage } from './storage/disk-usage.js';
 
@@ -116,6 +116,34 @@ export class Metrics {
         this.set(((await oldestPendingAgeMs(db)) ?? 0) / 1000);
       },
     });
+    this.watchOutcomes(db);
+    this.watchStorage(db, storageDir);
+  }
+
+  /** How items ended upstream: given up after healing, and the main API's answers to completions. */
+  private watchOutcomes(db: Db): void {
+    new Gauge({
+      name: `${PREFIX}items_gave_up`,
+      help: 'Items failed for good because their heal budget was spent (retries exhausted).',
+      registers: [this.registry],
+      async collect() {
+        this.set(await countGaveUp(db));
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}callback_results`,
+      help: 'Completed items by what the main API answered to their completion (upload_unknown: it no longer knew the upload).',
+      labelNames: ['result'],
+      registers: [this.registry],
+      async collect() {
+        const results = await countCallbackResults(db);
+        this.reset();
+        for (const [result, n] of Object.entries(results)) this.set({ result }, n);
+      },
+    });
+  }
+
+  private watchStorage(db: Db, storageDir: string): void {
     // Two gauges read the same four queries: one run serves both within a scrape.
     const storage = sharedFor(1000, () => storageStats(db));
     new Gauge({

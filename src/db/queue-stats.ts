@@ -77,13 +77,15 @@ export async function queueStats(db: Db, liveWorkerMs: number): Promise<QueueSta
   };
 }
 
-async function countCallbackResults(db: Db): Promise<Record<string, number>> {
+/** Completions by what the main API answered (accepted, accepted_minimal, already_processed, upload_unknown). */
+export async function countCallbackResults(db: Db): Promise<Record<string, number>> {
   const counts = await countBy(db, 'media_files', 'callback_result');
   delete counts.none;
   return counts;
 }
 
-async function countGaveUp(db: Db): Promise<number> {
+/** Items failed for good because their heal budget was spent. */
+export async function countGaveUp(db: Db): Promise<number> {
   const row = (await db('processing_checklist')
     .where({ state: 'failed' })
     .whereNotNull('gave_up_at')

@@ -21,6 +21,7 @@ import { MainApiAuthState } from '../../src/intake/main-api-auth.js';
 import { MainApiClient } from '../../src/intake/main-api-client.js';
 import { MainApiPoller } from '../../src/intake/main-api-poller.js';
 import { silentLogger, type Logger } from '../../src/log.js';
+import { Metrics } from '../../src/metrics.js';
 import { buildPipeline } from '../../src/pipeline.js';
 import { FileStorage } from '../../src/storage/storage.js';
 import { FakeMainApi } from '../helpers/fake-main-api.js';
@@ -144,6 +145,11 @@ describe.each(availableDialects())('main API delivery on %s', (dialect) => {
     expect(media).toMatchObject({ status: 'completed', callback_result: 'upload_unknown' });
     expect((await new VariantLookup(t.db).find(mediaId)).state).toBe('ready');
     expect(api.calls('DELETE', /cleanup/)).toHaveLength(0);
+    const metrics = new Metrics();
+    metrics.watchQueue(t.db, dir);
+    expect(await metrics.registry.getSingleMetricAsString('media_worker_callback_results')).toMatch(
+      /media_worker_callback_results\{result="upload_unknown"\} 1/,
+    );
   });
 
   it('a completion refused every time fails at the callback but stays served, and is never reported', async () => {
