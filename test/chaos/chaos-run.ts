@@ -45,10 +45,13 @@ export interface FinishOptions {
   exactCounters?: boolean;
   /** Completed items whose every file is decoded pixel by pixel (others: size and header). */
   fullDecodeItems?: number;
+  /** How long an expired claim may wait to be taken over while the run goes on. */
+  staleLeaseLimitMs?: number;
   /** More figures for this scenario's JSON line. */
   figures?: Record<string, unknown>;
 }
 
+const STALE_LEASE_LIMIT_MS = 20_000;
 const RAW_STACK_FRAME = /^\s+at .+:\d+:\d+\)?$/m;
 
 export class ChaosRun {
@@ -64,6 +67,9 @@ export class ChaosRun {
   db!: Db;
   dbUrl = '';
   private dropDatabase: () => Promise<void> = () => Promise.resolve();
+  private leaseWatch: NodeJS.Timeout | undefined;
+  /** The longest any item stayed claimed past its lease end while the run went on, and which. */
+  readonly overdue = { ms: 0, what: '' };
 
   private constructor(readonly options: ChaosRunOptions) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `media-worker-chaos-${options.scenario}-`));
@@ -89,6 +95,7 @@ export class ChaosRun {
       }),
     );
     run.cluster.startSampling();
+    run.watchLeases();
     return run;
   }
 
@@ -103,6 +110,32 @@ export class ChaosRun {
     this.dropDatabase = async () => {
       await this.db.raw(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined);
     };
+  }
+
+  /** Every second: claims whose lease ended and that nobody took over (the database may be down: skip). */
+  private watchLeases(): void {
+    let busy = false;
+    this.leaseWatch = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      const now = Date.now();
+      void this.db('processing_checklist')
+        .whereNotNull('claim_token')
+        .andWhere('lease_expires_at', '<', now)
+        .select('media_id', 'worker_id', 'lease_expires_at')
+        .then((rows: Array<{ media_id: unknown; worker_id: string | null; lease_expires_at: unknown }>) => {
+          for (const row of rows) {
+            const ms = now - Number(row.lease_expires_at);
+            if (ms > this.overdue.ms)
+              Object.assign(this.overdue, {
+                ms,
+                what: `media ${String(row.media_id)} held by ${row.worker_id ?? '?'} at +${Math.round((now - this.t0) / 1000)} s`,
+              });
+          }
+        })
+        .catch(() => undefined)
+        .finally(() => (busy = false));
+    }, 1000);
   }
 
   add(uploads: ChaosUpload[]): void {
@@ -214,6 +247,12 @@ export class ChaosRun {
         invariant: 'process',
         detail: `${incarnation.slot}#${incarnation.n} (pid ${incarnation.pid}) exited on its own: code ${incarnation.exit?.code} signal ${incarnation.exit?.signal} after ${Math.round((incarnation.exit!.at - incarnation.startedAt) / 1000)} s; stderr: ${tail(incarnation.stderr, 800)}; log ${incarnation.logFile}`,
       });
+    clearInterval(this.leaseWatch);
+    if (this.overdue.ms > (options.staleLeaseLimitMs ?? STALE_LEASE_LIMIT_MS))
+      violations.push({
+        invariant: 'lease',
+        detail: `an item stayed claimed ${Math.round(this.overdue.ms / 1000)} s past its lease without being taken over (${this.overdue.what})`,
+      });
     for (const problem of await this.cluster.stopAll())
       violations.push({ invariant: 'shutdown', detail: problem });
     violations.push(...this.rawStackTraces());
@@ -232,6 +271,7 @@ export class ChaosRun {
       mainApiRequests: this.api.requests.length,
       filesChecked: files.filesChecked,
       tempFilesLeft: files.tempFilesLeft,
+      maxLeaseOverdueSeconds: Math.round(this.overdue.ms / 1000),
       violations: violations.length,
       seconds: Math.round((Date.now() - this.t0) / 1000),
       ...options.figures,
@@ -257,6 +297,7 @@ export class ChaosRun {
   }
 
   async dispose(): Promise<void> {
+    clearInterval(this.leaseWatch);
     await this.cluster?.dispose();
     await this.api.stop().catch(() => undefined);
     if (this.db) {

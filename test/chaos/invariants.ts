@@ -145,7 +145,7 @@ export function checkUploads(
         doubled = true;
       }
     }
-    if (row?.claim_token && row.state !== 'queued')
+    if ((row?.claim_token || row?.worker_id) && row.state !== 'queued')
       found.push(`lease: ${row.state} item still carries a claim (worker ${row.worker_id ?? '?'})`);
     if (lost) tally.lost++;
     if (doubled) tally.doubled++;
