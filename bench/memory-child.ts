@@ -1,9 +1,12 @@
 /**
  * One run of bench/memory: the real image work (decode once, every variant
  * of the product preset, atomic writes) over `count` images cycling through
- * the inputs, `concurrency` at once; RSS sampled after every image.
+ * the inputs, `concurrency` at once; RSS sampled after every image, then
+ * (with IDLE_MS) after that long idle, as a daemon waiting for work is, and
+ * once more after a forced GC (run with --expose-gc) and the same wait again.
  */
 import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -53,13 +56,24 @@ await Promise.all(
   }),
 );
 fs.rmSync(storage.root, { recursive: true, force: true });
+const seconds = (performance.now() - started) / 1000;
+const rssMb = () => process.memoryUsage.rss() / 1_048_576;
+const idleMs = Number(process.env.IDLE_MS ?? 0);
+const rssAfterWorkMb = rssMb();
+await sleep(idleMs);
+const rssIdleMb = rssMb();
+(globalThis as { gc?: () => void }).gc?.();
+await sleep(idleMs);
 const at = (n: number) => samples[Math.min(n, samples.length) - 1] ?? 0;
 console.log(
   JSON.stringify({
-    seconds: (performance.now() - started) / 1000,
+    seconds,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     rssAt200Mb: at(200),
     rssAtEndMb: at(count),
+    rssAfterWorkMb,
+    rssIdleMb,
+    rssIdleAfterGcMb: rssMb(),
     samplesEvery50: samples.filter((_, i) => (i + 1) % 50 === 0),
   }),
 );

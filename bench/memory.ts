@@ -3,12 +3,16 @@
  * leak or fragmentation check), with glibc malloc (as is, and with two
  * arenas) and with jemalloc (Debian libjemalloc2, as the systemd unit
  * preloads it) in the same run; plus peak RSS at concurrency 2 with
- * 24-megapixel inputs.
+ * 24-megapixel inputs; plus six 10000×10000 inputs at concurrency 2 (the
+ * decoders that hold the whole input among them, bench/lib/huge-inputs.ts):
+ * peak RSS, RSS right after, after 12 s idle, and after a forced GC and 12 s
+ * more, with the allocator settings an operator can choose.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { hugeInputs } from './lib/huge-inputs.js';
 import { SAMPLE_PHOTOS, upscaled } from './lib/inputs.js';
 import { BENCH_DIR, markdownTable, round, writeResults } from './lib/report.js';
 
@@ -19,6 +23,9 @@ interface MemoryRun {
   peakRssMb: number;
   rssAt200Mb: number;
   rssAtEndMb: number;
+  rssAfterWorkMb: number;
+  rssIdleMb: number;
+  rssIdleAfterGcMb: number;
   samplesEvery50: number[];
 }
 
@@ -28,11 +35,39 @@ const ALLOCATORS: Record<string, Record<string, string>> = {
   jemalloc: { LD_PRELOAD: JEMALLOC },
 };
 
-function run(count: number, concurrency: number, inputs: string[], allocator: string): MemoryRun {
-  const env = { ...process.env, ...ALLOCATORS[allocator] };
+/**
+ * For the huge inputs: the baseline without a budget (every operation at
+ * once, as if IMAGE_MEMORY_MB were unbounded), then the allocator settings,
+ * including those that give memory back when the work is done.
+ */
+const NO_BUDGET = { IMAGE_MEMORY_MB: '1000000' };
+const IDLE_ALLOCATORS: Record<string, Record<string, string>> = {
+  'glibc, no budget': NO_BUDGET,
+  'jemalloc, no budget': { ...NO_BUDGET, LD_PRELOAD: JEMALLOC },
+  ...ALLOCATORS,
+  'glibc, MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=1048576': {
+    MALLOC_ARENA_MAX: '2',
+    MALLOC_MMAP_THRESHOLD_: '1048576',
+  },
+  'jemalloc, MALLOC_CONF=background_thread:true': {
+    LD_PRELOAD: JEMALLOC,
+    MALLOC_CONF: 'background_thread:true',
+  },
+};
+const IDLE_MS = 12_000;
+
+function run(
+  count: number,
+  concurrency: number,
+  inputs: string[],
+  settings: Record<string, string>,
+  idleMs = 0,
+): MemoryRun {
+  const env = { ...process.env, ...settings, IDLE_MS: String(idleMs) };
   const stdout = execFileSync(
     process.execPath,
     [
+      '--expose-gc',
       '--import',
       'tsx',
       path.join(BENCH_DIR, 'memory-child.ts'),
@@ -46,6 +81,9 @@ function run(count: number, concurrency: number, inputs: string[], allocator: st
 }
 
 export async function benchMemory(): Promise<void> {
+  await benchHugeInputs();
+  // The huge inputs alone (a few minutes instead of an hour): BENCH_MEMORY_ONLY=huge.
+  if (process.env.BENCH_MEMORY_ONLY === 'huge') return;
   const allocators = Object.keys(ALLOCATORS).filter((name) => name !== 'jemalloc' || fs.existsSync(JEMALLOC));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-membench-'));
   const big = await Promise.all(
@@ -57,7 +95,7 @@ export async function benchMemory(): Promise<void> {
   );
   const rows: Array<Record<string, unknown>> = [];
   for (const allocator of allocators) {
-    const long = run(1000, 2, SAMPLE_PHOTOS, allocator);
+    const long = run(1000, 2, SAMPLE_PHOTOS, ALLOCATORS[allocator]!);
     rows.push({
       workload: '1,000 sample photos, 2 at once',
       allocator,
@@ -68,7 +106,7 @@ export async function benchMemory(): Promise<void> {
       growthMb: round(long.rssAtEndMb - long.rssAt200Mb, 0),
       samplesEvery50: long.samplesEvery50.map((v) => round(v, 0)),
     });
-    const large = run(12, 2, big, allocator);
+    const large = run(12, 2, big, ALLOCATORS[allocator]!);
     rows.push({
       workload: '12 × 24 MP, 2 at once',
       allocator,
@@ -97,4 +135,37 @@ export async function benchMemory(): Promise<void> {
     rows,
     `## memory (the resize step's image work, IMAGE_MEMORY_MB=${process.env.IMAGE_MEMORY_MB ?? 128})\n\n${table}`,
   );
+}
+
+/** Results in bench/results/memory-huge.{json,md}. */
+async function benchHugeInputs(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-membench-huge-'));
+  const inputs = await hugeInputs(dir);
+  const rows = Object.entries(IDLE_ALLOCATORS)
+    .filter(([, settings]) => settings.LD_PRELOAD === undefined || fs.existsSync(JEMALLOC))
+    .map(([allocator, settings]) => {
+      const result = run(inputs.length, 2, inputs, settings, IDLE_MS);
+      return {
+        allocator,
+        seconds: round(result.seconds, 1),
+        peakRssMb: round(result.peakRssMb, 0),
+        rssAfterWorkMb: round(result.rssAfterWorkMb, 0),
+        rssIdleMb: round(result.rssIdleMb, 0),
+        rssIdleAfterGcMb: round(result.rssIdleAfterGcMb, 0),
+      };
+    });
+  const table = markdownTable(
+    [
+      'six 10000×10000, 2 at once: settings',
+      's',
+      'peak RSS MB',
+      'after MB',
+      'idle 12 s MB',
+      'idle after GC MB',
+    ],
+    rows.map((r) => [r.allocator, r.seconds, r.peakRssMb, r.rssAfterWorkMb, r.rssIdleMb, r.rssIdleAfterGcMb]),
+  );
+  fs.rmSync(dir, { recursive: true, force: true });
+  const budget = process.env.IMAGE_MEMORY_MB ?? 128;
+  writeResults('memory-huge', rows, `## memory, huge inputs (IMAGE_MEMORY_MB=${budget})\n\n${table}`);
 }
