@@ -22,6 +22,12 @@ const RULES: readonly Rule[] = [
       `RETRY_BASE_MS (${base}) must not exceed RETRY_MAX_MS (${max}): every retry would wait RETRY_MAX_MS`,
   },
   {
+    low: 'mainApiTimeoutMs',
+    high: 'downloadDeadlineMs',
+    message: (idle, total) =>
+      `MAIN_API_TIMEOUT_MS (${idle}) must not exceed DOWNLOAD_DEADLINE_MS (${total}): the whole download must be allowed at least one idle timeout`,
+  },
+  {
     low: 'pollIntervalMs',
     high: 'idleMaxMs',
     message: (poll, idle) =>

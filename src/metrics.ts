@@ -79,6 +79,12 @@ export class Metrics {
     labelNames: ['status', 'format'],
     registers: [this.registry],
   });
+  private readonly scrapeFailures = new Counter({
+    name: `${PREFIX}scrape_failures_total`,
+    help: 'Gauges that could not be read when scraped (their source, e.g. the database, did not answer).',
+    labelNames: ['gauge'],
+    registers: [this.registry],
+  });
   private readonly serveDuration = new Histogram({
     name: `${PREFIX}serve_duration_seconds`,
     help: 'Time to answer /serve (until the body starts streaming).',
@@ -97,84 +103,95 @@ export class Metrics {
 
   /** Gauges computed at scrape time from the database and the storage disk. */
   watchQueue(db: Db, storageDir: string): void {
-    new Gauge({
-      name: `${PREFIX}queue_items`,
-      help: 'Items by status.',
-      labelNames: ['status'],
-      registers: [this.registry],
-      async collect() {
-        const byStatus = await countByStatus(db);
-        this.reset();
-        for (const [status, n] of Object.entries(byStatus)) this.set({ status }, n);
-      },
+    this.scrapedGauge('queue_items', 'Items by status.', ['status'], async (gauge) => {
+      const byStatus = await countByStatus(db);
+      gauge.reset();
+      for (const [status, n] of Object.entries(byStatus)) gauge.set({ status }, n);
     });
-    new Gauge({
-      name: `${PREFIX}oldest_pending_age_seconds`,
-      help: 'Age of the oldest item not yet completed or failed (0 when none).',
-      registers: [this.registry],
-      async collect() {
-        this.set(((await oldestPendingAgeMs(db)) ?? 0) / 1000);
-      },
-    });
+    this.scrapedGauge(
+      'oldest_pending_age_seconds',
+      'Age of the oldest item not yet completed or failed (0 when none).',
+      [],
+      async (gauge) => gauge.set(((await oldestPendingAgeMs(db)) ?? 0) / 1000),
+    );
     this.watchOutcomes(db);
     this.watchStorage(db, storageDir);
   }
 
   /** How items ended upstream: given up after healing, and the main API's answers to completions. */
   private watchOutcomes(db: Db): void {
-    new Gauge({
-      name: `${PREFIX}items_gave_up`,
-      help: 'Items failed for good because their heal budget was spent (retries exhausted).',
-      registers: [this.registry],
-      async collect() {
-        this.set(await countGaveUp(db));
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}callback_results`,
-      help: 'Completed items by what the main API answered to their completion (upload_unknown: it no longer knew the upload).',
-      labelNames: ['result'],
-      registers: [this.registry],
-      async collect() {
+    this.scrapedGauge(
+      'items_gave_up',
+      'Items failed for good because their heal budget was spent (retries exhausted).',
+      [],
+      async (gauge) => gauge.set(await countGaveUp(db)),
+    );
+    this.scrapedGauge(
+      'callback_results',
+      'Completed items by what the main API answered to their completion (upload_unknown: it no longer knew the upload).',
+      ['result'],
+      async (gauge) => {
         const results = await countCallbackResults(db);
-        this.reset();
-        for (const [result, n] of Object.entries(results)) this.set({ result }, n);
+        gauge.reset();
+        for (const [result, n] of Object.entries(results)) gauge.set({ result }, n);
       },
-    });
+    );
   }
 
   private watchStorage(db: Db, storageDir: string): void {
     // Two gauges read the same four queries: one run serves both within a scrape.
     const storage = sharedFor(1000, () => storageStats(db));
-    new Gauge({
-      name: `${PREFIX}storage_bytes`,
-      help: 'Bytes stored, by area (bulk: originals; library: variants) and data type, as recorded in the database.',
-      labelNames: ['area', 'data_type'],
-      registers: [this.registry],
-      async collect() {
+    this.scrapedGauge(
+      'storage_bytes',
+      'Bytes stored, by area (bulk: originals; library: variants) and data type, as recorded in the database.',
+      ['area', 'data_type'],
+      async (gauge) => {
         const stats = await storage();
-        this.reset();
+        gauge.reset();
         for (const [dataType, usage] of Object.entries(stats.byDataType)) {
-          this.set({ area: 'bulk', data_type: dataType }, usage.bulk.bytes);
-          this.set({ area: 'library', data_type: dataType }, usage.library.bytes);
+          gauge.set({ area: 'bulk', data_type: dataType }, usage.bulk.bytes);
+          gauge.set({ area: 'library', data_type: dataType }, usage.library.bytes);
         }
       },
-    });
+    );
+    this.scrapedGauge(
+      'dedup_saved_bytes',
+      'Variant bytes shared with an identical earlier upload instead of being made again.',
+      [],
+      async (gauge) => gauge.set((await storage()).dedup.bytesSaved),
+    );
+    this.scrapedGauge(
+      'disk_free_bytes',
+      'Free bytes on the storage file system (for unprivileged users).',
+      [],
+      async (gauge) => gauge.set((await diskUsage(storageDir)).freeBytes),
+    );
+  }
+
+  /**
+   * A gauge read when scraped. A read that fails (the database is down)
+   * leaves that gauge empty and counts the failure, instead of failing the
+   * whole scrape: the process metrics stay visible during an outage.
+   */
+  private scrapedGauge(
+    name: string,
+    help: string,
+    labelNames: string[],
+    read: (gauge: Gauge) => Promise<void>,
+  ): void {
+    const failures = this.scrapeFailures;
     new Gauge({
-      name: `${PREFIX}dedup_saved_bytes`,
-      help: 'Variant bytes shared with an identical earlier upload instead of being made again.',
+      name: `${PREFIX}${name}`,
+      help,
+      labelNames,
       registers: [this.registry],
       async collect() {
-        this.set((await storage()).dedup.bytesSaved);
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}disk_free_bytes`,
-      help: 'Free bytes on the storage file system (for unprivileged users).',
-      registers: [this.registry],
-      async collect() {
-        const usage = await diskUsage(storageDir).catch(() => undefined);
-        if (usage) this.set(usage.freeBytes);
+        try {
+          await read(this);
+        } catch {
+          this.reset();
+          failures.inc({ gauge: `${PREFIX}${name}` });
+        }
       },
     });
   }

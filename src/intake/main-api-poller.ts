@@ -15,6 +15,7 @@ import {
 } from '../db/main-api-sync.js';
 import { AuthError, RateLimitError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { RepeatedProblem } from '../repeated-problem.js';
 import { dataTypeOf } from '../media-roles.js';
 import { Sleeper } from '../queue/sleeper.js';
 import { expiresAtFor, type RetentionPolicy } from '../retention.js';
@@ -43,6 +44,8 @@ export interface PollResult {
 
 /** Lost-callback re-sends: after 1 min, then 4, 16, 64 and 256 min; then we stop and say so. */
 const RESEND_POLICY = { firstAfterMs: 60_000, factor: 4, maxResends: 5 };
+/** Longest wait between polls after a failed one (the main API or the database is in trouble). */
+const MAX_ERROR_DELAY_MS = 30_000;
 /** The same malformed entries are reported again at most this often. */
 const SKIPPED_WARNING_MS = 600_000;
 
@@ -51,14 +54,18 @@ export class MainApiPoller {
   private stopping = false;
   private skippedWarned = { count: 0, at: 0 };
   private exhaustedWarned = 0;
+  private readonly pollProblem: RepeatedProblem;
 
-  constructor(private readonly options: PollerOptions) {}
+  constructor(private readonly options: PollerOptions) {
+    this.pollProblem = new RepeatedProblem(options.log, 'polling the main API failed; will retry');
+  }
 
   async run(): Promise<void> {
     let delay = this.options.pollIntervalMs;
     while (!this.stopping) {
       try {
         const result = await this.pollOnce();
+        this.pollProblem.resolved('polling the main API works again');
         const busy = result.imported + result.callbacksResent > 0;
         delay = busy ? this.options.pollIntervalMs : Math.min(delay * 2, this.options.idleMaxMs);
       } catch (error) {
@@ -173,7 +180,13 @@ export class MainApiPoller {
     // The client's rate-limit gate already grows the wait with each consecutive 429.
     if (error instanceof RateLimitError) return Math.max(this.options.pollIntervalMs, error.retryAfterMs);
     if (error instanceof AuthError) return this.options.pollIntervalMs * 5; // logged by the auth state, once a minute
-    this.options.log.warn({ err: (error as Error).message }, 'polling the main API failed; will retry');
-    return Math.min(Math.max(delay, this.options.pollIntervalMs) * 2, this.options.idleMaxMs);
+    this.pollProblem.report(error);
+    // Not IDLE_MAX_MS: after an outage of the main API or the database, new uploads must not sit
+    // for ten minutes before the next poll notices that everything works again.
+    return Math.min(
+      Math.max(delay, this.options.pollIntervalMs) * 2,
+      this.options.idleMaxMs,
+      MAX_ERROR_DELAY_MS,
+    );
   }
 }
