@@ -63,6 +63,24 @@ describe('settings that are nonsense together, or silently switch something off'
     expect(loadConfig({ RETRY_BASE_MS: '1000', RETRY_MAX_MS: '1000' }).retryMaxMs).toBe(1000);
   });
 
+  it('refuses a download deadline shorter than one idle timeout, and bad delivery limits', () => {
+    expect(() => loadConfig({ MAIN_API_TIMEOUT_MS: '90000', DOWNLOAD_DEADLINE_MS: '60000' })).toThrow(
+      /MAIN_API_TIMEOUT_MS \(90000\) must not exceed DOWNLOAD_DEADLINE_MS \(60000\)/,
+    );
+    expect(() => loadConfig({ HEAL_MAX_COUNT: '0' })).toThrow(/HEAL_MAX_COUNT must be a positive integer/);
+    expect(() => loadConfig({ PENDING_LIST_MAX_BYTES: '10' })).toThrow(
+      /PENDING_LIST_MAX_BYTES must be an integer ≥ 1024/,
+    );
+    expect(() => loadConfig({ GONE_CONFIRM_MS: '-1' })).toThrow(/GONE_CONFIRM_MS must be an integer ≥ 0/);
+    expect(loadConfig({})).toMatchObject({
+      downloadDeadlineMs: 60_000,
+      goneConfirmMs: 5000,
+      pendingListMaxBytes: 8_388_608,
+      healMaxCount: 10,
+      healMaxAgeHours: 168,
+    });
+  });
+
   it('refuses a first idle poll delay above the longest one, naming both', () => {
     expect(() => loadConfig({ POLL_INTERVAL_MS: '5000', IDLE_MAX_MS: '1000' })).toThrow(
       /POLL_INTERVAL_MS \(5000\) must not exceed IDLE_MAX_MS \(1000\)/,
