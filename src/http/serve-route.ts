@@ -5,6 +5,8 @@
  * not the variant (or a 304 for it) is no-store (serve-errors.ts).
  */
 import type { OutgoingHttpHeaders } from 'node:http';
+import type { Logger } from '../log.js';
+import { RepeatedProblem } from '../repeated-problem.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONTENT_TYPE, type Background, type OutputFormat, type SizeName } from '../images/presets.js';
 import type { Storage } from '../storage/storage.js';
@@ -56,6 +58,7 @@ function parseServeRequest(
 }
 
 export function registerServeRoute(app: FastifyInstance, options: ServeRouteOptions): void {
+  const databaseProblem = new RepeatedProblem(app.log as Logger, 'serve: the database did not answer');
   app.get<{ Params: { mediaId: string }; Querystring: ServeQuery }>(
     '/serve/:mediaId',
     { errorHandler: serveErrorHandler },
@@ -72,8 +75,10 @@ export function registerServeRoute(app: FastifyInstance, options: ServeRouteOpti
       let lookup: ItemLookup;
       try {
         lookup = await options.lookup.find(mediaId);
+        databaseProblem.resolved('serve: the database answers again');
       } catch (error) {
-        request.log.error({ mediaId, err: (error as Error).message }, 'serve: the database did not answer');
+        // Under traffic this fails on every request: one line per interval, with a count.
+        databaseProblem.report(error, { mediaId });
         return sendServeError(reply, 503, {
           error: 'unavailable',
           message: 'the media database is not answering; try again shortly',
