@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { itemDetail, type ItemDetail } from '../db/item-detail.js';
+import type { CallbackResult } from '../db/records.js';
 import { parseIdArgument } from './arguments.js';
 import { formatTable, formatTime, printJson, withDatabase } from './context.js';
 
@@ -32,6 +33,13 @@ export function registerShowCommand(program: Command): void {
     });
 }
 
+const CALLBACK_RESULT_TEXT: Record<CallbackResult, string> = {
+  accepted: 'accepted',
+  accepted_minimal: 'accepted the minimal body (the full one was refused with 400/422)',
+  already_processed: 'already processed (409)',
+  upload_unknown: 'the main API no longer knows this upload (404/410); the media is kept and served',
+};
+
 function renderDetail({ media, checklist, steps, events, variants }: ItemDetail): string {
   const facts = [
     `item ${media.id}: ${media.status} (${media.source}${media.main_api_id ? ` #${media.main_api_id}` : ''}, role ${media.role}, user ${media.user_id})`,
@@ -43,6 +51,11 @@ function renderDetail({ media, checklist, steps, events, variants }: ItemDetail)
     facts.push(`held by ${checklist.worker_id} until ${formatTime(checklist.lease_expires_at)}`);
   if (checklist.last_error)
     facts.push(`last error (${checklist.last_error_class ?? '?'}): ${checklist.last_error}`);
+  if (checklist.gave_up_at)
+    facts.push(`failed for good at ${formatTime(checklist.gave_up_at)}: its heal budget was spent`);
+  if (media.callback_result)
+    facts.push(`main API answer to the completion: ${CALLBACK_RESULT_TEXT[media.callback_result]}`);
+  if (media.callback_resends > 0) facts.push(`lost callback re-sent ${media.callback_resends} time(s)`);
   const stepTable = formatTable([
     ['step', 'state', 'attempts'],
     ...steps.map((s) => [s.step, s.status, s.attempts]),

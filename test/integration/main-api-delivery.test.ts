@@ -26,7 +26,7 @@ import { buildPipeline } from '../../src/pipeline.js';
 import { FileStorage } from '../../src/storage/storage.js';
 import { FakeMainApi } from '../helpers/fake-main-api.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
-import { waitFor } from '../helpers/processes.js';
+import { runCli, waitFor } from '../helpers/processes.js';
 import { availableDialects, createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 describe.each(availableDialects())('main API delivery on %s', (dialect) => {
@@ -145,6 +145,10 @@ describe.each(availableDialects())('main API delivery on %s', (dialect) => {
     expect(media).toMatchObject({ status: 'completed', callback_result: 'upload_unknown' });
     expect((await new VariantLookup(t.db).find(mediaId)).state).toBe('ready');
     expect(api.calls('DELETE', /cleanup/)).toHaveLength(0);
+    const shown = await runCli(['show', String(mediaId)], { DATABASE_URL: t.url });
+    expect(shown.stdout).toMatch(
+      /main API answer to the completion: the main API no longer knows this upload/,
+    );
     const metrics = new Metrics();
     metrics.watchQueue(t.db, dir);
     expect(await metrics.registry.getSingleMetricAsString('media_worker_callback_results')).toMatch(
@@ -196,6 +200,8 @@ describe.each(availableDialects())('main API delivery on %s', (dialect) => {
     const { id: mediaId, media, checklist } = await itemOf(id);
     expect(gaveUp).toEqual([mediaId]);
     expect(media.status).toBe('failed');
+    const shown = await runCli(['show', String(mediaId)], { DATABASE_URL: t.url });
+    expect(shown.stdout).toMatch(/failed for good at .*: its heal budget was spent/);
     expect(checklist.last_error).toMatch(
       /^retries exhausted: healed 1 times \(HEAL_MAX_COUNT\); last error: .*500/,
     );
