@@ -14,9 +14,9 @@ import { connectDatabase, type Db } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/database-url.js';
 import { migrateLatest } from '../../src/db/migrate.js';
 import { FakeMainApi } from '../helpers/fake-main-api.js';
-import { ROOT } from '../helpers/processes.js';
+import { ROOT, start } from '../helpers/processes.js';
 import { IDLE_MAX_MS, LEASE_MS, waitUntil, workerEnv } from './chaos-env.js';
-import { WorkerCluster, tail } from './cluster.js';
+import { WorkerCluster, chaosCli, tail } from './cluster.js';
 import { recordFigures } from './figures.js';
 import {
   checkFiles,
@@ -53,6 +53,10 @@ export interface FinishOptions {
 
 const STALE_LEASE_LIMIT_MS = 20_000;
 const RAW_STACK_FRAME = /^\s+at .+:\d+:\d+\)?$/m;
+
+function runCli(args: string[], env: Record<string, string>, cli: string) {
+  return start(process.execPath, [cli, ...args], env).finished;
+}
 
 export class ChaosRun {
   readonly t0 = Date.now();
@@ -106,7 +110,11 @@ export class ChaosRun {
     await admin.destroy();
     this.dbUrl = serverUrl.replace(/\/[^/]*$/, `/${name}`);
     this.db = connectDatabase(parseDatabaseUrl(this.dbUrl));
-    await migrateLatest(this.db);
+    if (process.env.CHAOS_CLI) {
+      // Another build: its own migrations, which may be fewer than this tree's.
+      const migrated = await runCli(['migrate'], { DATABASE_URL: this.dbUrl }, chaosCli());
+      if (migrated.code !== 0) throw new Error(`${chaosCli()} migrate failed: ${migrated.stderr}`);
+    } else await migrateLatest(this.db);
     this.dropDatabase = async () => {
       await this.db.raw(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined);
     };

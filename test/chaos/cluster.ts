@@ -44,6 +44,11 @@ export function readMemoryKb(pid: number): { hwm: number; rss: number } | undefi
   }
 }
 
+/** The CLI the scenarios run: this tree's build, or CHAOS_CLI (another build's bin/media-worker, e.g. an older commit's). */
+export function chaosCli(): string {
+  return process.env.CHAOS_CLI ?? CLI;
+}
+
 export class WorkerCluster {
   readonly incarnations: Incarnation[] = [];
   private readonly slots = new Map<string, Slot>();
@@ -167,7 +172,7 @@ export class WorkerCluster {
     const n = this.incarnations.filter((i) => i.slot === slot.name).length + 1;
     const logFile = path.join(this.logDir, `${slot.name}.${n}.log`);
     const log = fs.createWriteStream(logFile);
-    const { child, finished } = start(process.execPath, [CLI, ...slot.args], slot.env);
+    const { child, finished } = start(process.execPath, [chaosCli(), ...slot.args], slot.env);
     const incarnation: Incarnation = {
       slot: slot.name,
       n,
