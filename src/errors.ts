@@ -45,8 +45,17 @@ export class AuthError extends MediaError {
   readonly errorClass = 'AUTH';
 }
 
-/** Another worker took this item over (our lease expired); our writes are refused. */
-export class LeaseLostError extends TransientError {}
+/**
+ * Another worker took this item over (our lease expired); our writes are
+ * refused. Not an error class of the item (nothing about the upload is wrong,
+ * and it is not ours to retry): it only tells the runner to stop.
+ */
+export class LeaseLostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LeaseLostError';
+  }
+}
 
 /** A configuration value or CLI argument is wrong: exit code 2, one clear line. */
 export class UsageError extends Error {

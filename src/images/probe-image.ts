@@ -4,11 +4,9 @@ import sharp, { type Metadata } from 'sharp';
 import { InvalidInputError } from '../errors.js';
 
 export interface ImageProbe {
-  format: string;
   width: number;
   height: number;
   hasAlpha: boolean;
-  pages: number;
 }
 
 export async function probeImage(file: string, maxInputPixels: number): Promise<ImageProbe> {
@@ -31,10 +29,8 @@ export async function probeImage(file: string, maxInputPixels: number): Promise<
     );
   }
   return {
-    format: metadata.format,
     width,
     height,
     hasAlpha: metadata.hasAlpha ?? false,
-    pages: metadata.pages ?? 1,
   };
 }

@@ -149,7 +149,7 @@ async function attemptStep(
     const media = await copy.current();
     if (!media) return 'missing';
     const updateMedia = (fields: Record<string, unknown>) => updateMediaUnderClaim(options.db, guard, fields);
-    const outcome = await step.run({ media, guard, attempt, log: stepLog, signal, scratch, updateMedia });
+    const outcome = await step.run({ media, guard, log: stepLog, signal, scratch, updateMedia });
     options.onStepFinished?.(step.name, outcome.status, (performance.now() - started) / 1000);
     stepLog.debug({ outcome: outcome.status, note: outcome.note }, 'step finished');
     return { step: step.name, status: outcome.status, note: outcome.note, attempt };

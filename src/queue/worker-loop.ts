@@ -63,10 +63,6 @@ export class WorkerLoop {
     );
   }
 
-  get inFlightCount(): number {
-    return this.inFlight.size;
-  }
-
   /**
    * Runs until stop() (or, with `once`, until the queue is empty); resolves when every item is settled.
    * The database going away never ends it: registering and claiming are retried with backoff.

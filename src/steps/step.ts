@@ -7,7 +7,6 @@ import type { Logger } from '../log.js';
 export interface StepContext {
   readonly media: MediaRecord;
   readonly guard: ClaimGuard;
-  readonly attempt: number;
   readonly log: Logger;
   /** Aborted on forced shutdown or when the lease is lost: stop at the next safe point. */
   readonly signal: AbortSignal;
