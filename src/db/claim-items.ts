@@ -37,6 +37,11 @@ const CLAIM_ASSIGNMENTS = `
   taken_over_from = CASE WHEN claim_token IS NOT NULL THEN worker_id ELSE NULL END,
   worker_id = ?, claim_token = ?, lease_expires_at = ?, next_attempt_at = ?, updated_at = ?`;
 
+/** The due rows, locked, skipping those another claim holds. Exported for the EXPLAIN test (it must run this text). */
+export const MYSQL_CLAIM_SELECT = `SELECT media_id, claim_token, worker_id FROM processing_checklist FORCE INDEX (checklist_claim_idx)
+  WHERE state = 'queued' AND next_attempt_at <= ?
+  ORDER BY next_attempt_at, media_id LIMIT ? FOR UPDATE SKIP LOCKED`;
+
 async function claimOnMysql(
   db: Db,
   options: ClaimOptions,
@@ -46,12 +51,7 @@ async function claimOnMysql(
   const leaseEnd = now + options.leaseMs;
   return db.transaction(
     async (trx) => {
-      const [rows] = (await trx.raw(
-        `SELECT media_id, claim_token, worker_id FROM processing_checklist FORCE INDEX (checklist_claim_idx)
-          WHERE state = 'queued' AND next_attempt_at <= ?
-          ORDER BY next_attempt_at, media_id LIMIT ? FOR UPDATE SKIP LOCKED`,
-        [now, options.limit],
-      )) as [
+      const [rows] = (await trx.raw(MYSQL_CLAIM_SELECT, [now, options.limit])) as [
         Array<{ media_id: number | string; claim_token: string | null; worker_id: string | null }>,
         unknown,
       ];
