@@ -1,6 +1,5 @@
 /** Everything `show` prints about one item: the media row, its checklist, its timeline and its files. */
 import type { Db } from './connect.js';
-import type { VariantRow } from './media-outputs.js';
 import {
   findChecklist,
   findMedia,
@@ -9,6 +8,7 @@ import {
   type MediaRecord,
   type StepState,
 } from './records.js';
+import { VARIANT_COLUMNS, toVariantRow, type RawVariantRow, type VariantRow } from './variant-rows.js';
 
 export interface EventRecord {
   id: number;
@@ -34,14 +34,14 @@ export async function itemDetail(db: Db, id: number): Promise<ItemDetail | undef
   if (!media || !checklist) return undefined;
   const events = (await db('processing_events').where({ media_id: id }).orderBy('id')) as EventRecord[];
   const variants = (await db('media_variants')
-    .select('size', 'format', 'bg', 'width', 'height', 'bytes', 'path', 'etag')
+    .select(...VARIANT_COLUMNS)
     .where({ media_id: id })
-    .orderBy(['size', 'format', 'bg'])) as VariantRow[];
+    .orderBy(['size', 'format', 'bg'])) as RawVariantRow[];
   return {
     media,
     checklist,
     steps: stepStates(checklist),
     events: events.map((event) => ({ ...event, id: Number(event.id), at: Number(event.at) })),
-    variants: variants.map((variant) => ({ ...variant, bytes: Number(variant.bytes) })),
+    variants: variants.map(toVariantRow),
   };
 }

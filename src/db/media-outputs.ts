@@ -2,17 +2,9 @@
 import type { Db } from './connect.js';
 import { fencedUpdate, type ClaimGuard } from './fenced-update.js';
 import type { MediaRecord } from './records.js';
+import { VARIANT_COLUMNS, toVariantRow, type RawVariantRow, type VariantRow } from './variant-rows.js';
 
-export interface VariantRow {
-  size: string;
-  format: string;
-  bg: string;
-  width: number;
-  height: number;
-  bytes: number;
-  path: string;
-  etag: string;
-}
+export type { VariantRow } from './variant-rows.js';
 
 /** Replaces the item's variant rows (a re-run converges to the same set) and sets its library path. */
 export async function saveVariants(
@@ -37,9 +29,9 @@ export async function saveVariants(
 
 export async function listVariants(db: Db, mediaId: number): Promise<VariantRow[]> {
   const rows = (await db('media_variants')
-    .select('size', 'format', 'bg', 'width', 'height', 'bytes', 'path', 'etag')
-    .where({ media_id: mediaId })) as VariantRow[];
-  return rows.map((row) => ({ ...row, bytes: Number(row.bytes) }));
+    .select(...VARIANT_COLUMNS)
+    .where({ media_id: mediaId })) as RawVariantRow[];
+  return rows.map(toVariantRow);
 }
 
 export type AnalysisRow = Record<string, unknown>;

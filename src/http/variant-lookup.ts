@@ -6,6 +6,7 @@
  */
 import type { Db } from '../db/connect.js';
 import type { MediaStatus } from '../db/records.js';
+import { findMediaStatus, listStoredVariants } from '../db/servable-variants.js';
 
 export interface ServableVariant {
   size: string;
@@ -53,24 +54,21 @@ export class VariantLookup {
   }
 
   private async load(mediaId: number): Promise<ItemLookup> {
-    const media = (await this.db('media_files').select('status').where({ id: mediaId }).first()) as
-      { status: MediaStatus } | undefined;
-    if (!media) return { state: 'unknown' };
-    if (media.status === 'deleted') return { state: 'deleted' };
-    if (media.status !== 'completed') return { state: 'not-ready', status: media.status };
-    const rows = (await this.db('media_variants')
-      .select('size', 'format', 'bg', 'path', 'etag', 'bytes', 'created_at')
-      .where({ media_id: mediaId })) as Array<
-      Omit<ServableVariant, 'lastModified' | 'bytes'> & {
-        bytes: number | string;
-        created_at: number | string;
-      }
-    >;
-    const variants = rows.map(({ created_at, bytes, ...row }) => ({
-      ...row,
-      bytes: Number(bytes),
-      lastModified: new Date(Number(created_at)).toUTCString(),
-    }));
+    const status = await findMediaStatus(this.db, mediaId);
+    if (status === undefined) return { state: 'unknown' };
+    if (status === 'deleted') return { state: 'deleted' };
+    if (status !== 'completed') return { state: 'not-ready', status };
+    const variants = (await listStoredVariants(this.db, mediaId)).map(
+      ({ size, format, bg, path, etag, bytes, createdAt }): ServableVariant => ({
+        size,
+        format,
+        bg,
+        path,
+        etag,
+        bytes,
+        lastModified: new Date(createdAt).toUTCString(),
+      }),
+    );
     return { state: 'ready', variants };
   }
 }
