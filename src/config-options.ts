@@ -3,7 +3,6 @@
  * and documentation. CLI flags are the same words in kebab-case.
  */
 import os from 'node:os';
-import type { Config } from './config-type.js';
 import { PROVIDER_NAMES } from './analysis/provider.js';
 import { modelsInstalled } from './analysis/models/model-packages.js';
 import {
@@ -23,16 +22,35 @@ import {
 import { parseDatabaseUrl } from './db/database-url.js';
 import { parseRetentionDays } from './retention.js';
 
-export interface Option<K extends keyof Config> {
+/** The values parsed so far, in table order: what a computed default may look at. */
+export type ParsedSoFar = Readonly<Record<string, unknown>>;
+
+export interface Option<K extends string, T> {
   key: K;
   env: string;
   doc: string;
-  default: string | ((partial: Partial<Config>) => string) | undefined;
-  parse: Parser<Config[K]>;
+  /** Undefined: the setting may be absent (its value is then undefined). */
+  default: string | ((parsed: ParsedSoFar) => string) | undefined;
+  parse: Parser<T>;
 }
 
-function option<K extends keyof Config>(spec: Option<K>): Option<K> {
-  return spec;
+/** A setting that always has a value (its default, when not given). */
+function option<const K extends string, T>(
+  spec: Option<K, T> & { default: NonNullable<Option<K, T>['default']> },
+) {
+  return spec as Option<K, T> & { readonly required: true };
+}
+
+/** A setting that may be absent. */
+function optional<const K extends string, T>(spec: Option<K, T> & { default: undefined }) {
+  return spec as Option<K, T> & { readonly required: false };
+}
+
+/** PUBLIC_BASE_URL's default: this server's own address. */
+function ownBaseUrl(parsed: ParsedSoFar): string {
+  const host = typeof parsed.httpHost === 'string' ? parsed.httpHost : '127.0.0.1';
+  const port = typeof parsed.httpPort === 'number' ? parsed.httpPort : 3001;
+  return `http://${host}:${port}`;
 }
 
 export const OPTIONS = [
@@ -43,7 +61,7 @@ export const OPTIONS = [
     parse: parseDatabaseUrl,
     doc: 'sqlite:<file> or mysql://user:pass@host:3306/db',
   }),
-  option({
+  optional({
     key: 'databaseWaitMs',
     env: 'DATABASE_WAIT_MS',
     default: undefined,
@@ -57,14 +75,14 @@ export const OPTIONS = [
     parse: text,
     doc: 'directory holding bulk/ and library/',
   }),
-  option({
+  optional({
     key: 'mainApiUrl',
     env: 'MAIN_API_URL',
     default: undefined,
     parse: httpUrl,
     doc: 'main API base URL (with MEDIA_API_KEY: intake and callbacks on)',
   }),
-  option({
+  optional({
     key: 'mediaApiKey',
     env: 'MEDIA_API_KEY',
     default: undefined,
@@ -116,7 +134,7 @@ export const OPTIONS = [
   option({
     key: 'publicBaseUrl',
     env: 'PUBLIC_BASE_URL',
-    default: (c) => `http://${c.httpHost ?? '127.0.0.1'}:${c.httpPort ?? 3001}`,
+    default: ownBaseUrl,
     parse: httpUrl,
     doc: 'base of permanent_url',
   }),
@@ -274,14 +292,14 @@ export const OPTIONS = [
     parse: fraction,
     doc: 'porn + hentai probability at which an image is flagged (0–1)',
   }),
-  option({
+  optional({
     key: 'analysisRemoteUrl',
     env: 'ANALYSIS_REMOTE_URL',
     default: undefined,
     parse: httpUrl,
     doc: 'the remote vision service the "remote" provider posts images to',
   }),
-  option({
+  optional({
     key: 'analysisRemoteKey',
     env: 'ANALYSIS_REMOTE_KEY',
     default: undefined,
