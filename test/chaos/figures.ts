@@ -7,7 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../helpers/processes.js';
 
-export const FIGURES_FILE = path.join(ROOT, 'bench/results/chaos.json');
+/** Figures of another build (CHAOS_CLI) never overwrite this tree's. */
+export const FIGURES_FILE = path.join(
+  ROOT,
+  process.env.CHAOS_CLI ? 'bench/results/chaos-other-build.json' : 'bench/results/chaos.json',
+);
 
 export function recordFigures(figures: { scenario: string } & Record<string, unknown>): void {
   const line = { ...figures, at: new Date().toISOString() };
