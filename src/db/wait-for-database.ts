@@ -15,6 +15,7 @@ import {
   describeDatabaseProblem,
 } from './database-problem.js';
 import type { DatabaseTarget } from './database-url.js';
+import { pingDatabase } from './ping.js';
 import { ReconnectDelay } from './reconnect-delay.js';
 
 export interface WaitOptions {
@@ -35,7 +36,7 @@ export async function waitForDatabase(db: Db, options: WaitOptions): Promise<boo
   while (!options.signal?.aborted) {
     try {
       // A connect that hangs (a host that drops packets) must not hold up a shutdown signal.
-      if ((await Promise.race([db.raw('select 1'), stopped])) === ABORTED) return false;
+      if ((await Promise.race([pingDatabase(db), stopped])) === ABORTED) return false;
       problem.resolved('database reachable');
       return true;
     } catch (error) {

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/connect.js';
+import { pingDatabase } from '../db/ping.js';
 import { firstLine } from '../repeated-problem.js';
 import { diskUsage } from '../storage/disk-usage.js';
 import { probeStorage } from '../storage/probe-storage.js';
@@ -50,7 +51,7 @@ export async function readiness(options: ReadinessOptions): Promise<Record<strin
   const [database, storage, disk, mainApi] = await Promise.all([
     check('database', async () => {
       try {
-        await options.db.raw('select 1');
+        await pingDatabase(options.db);
       } catch (error) {
         throw new Error(`database unreachable: ${firstLine(error)}`);
       }
