@@ -1,35 +1,13 @@
 /**
  * Deleting an item's files while keeping its metadata, so /serve answers
- * 410. The checklist leaves the queue and its claim is cleared: a worker
- * still holding it has its next write refused (fencing), and any file it
- * writes afterwards is an orphan for the next cleanup.
+ * 410. The rows change first (db/item-deletion.ts): a worker still holding
+ * the item has its next write refused, and any file it writes afterwards is
+ * an orphan for the next cleanup.
  */
 import type { Db } from '../db/connect.js';
-import { insertEvent, retryDbTransaction } from '../db/fenced-update.js';
+import type { ItemFiles } from '../db/cleanup-selections.js';
+import { clearOriginal, markItemDeleted } from '../db/item-deletion.js';
 import type { Storage } from '../storage/storage.js';
-
-export interface ItemFiles {
-  id: number;
-  bulkPath: string | null;
-  variantPaths: string[];
-}
-
-export async function filesOf(db: Db, ids: readonly number[]): Promise<ItemFiles[]> {
-  if (ids.length === 0) return [];
-  const media = (await db('media_files').select('id', 'bulk_path').whereIn('id', ids)) as Array<{
-    id: number | string;
-    bulk_path: string | null;
-  }>;
-  const variants = (await db('media_variants').select('media_id', 'path').whereIn('media_id', ids)) as Array<{
-    media_id: number | string;
-    path: string;
-  }>;
-  return media.map((m) => ({
-    id: Number(m.id),
-    bulkPath: m.bulk_path,
-    variantPaths: variants.filter((v) => Number(v.media_id) === Number(m.id)).map((v) => v.path),
-  }));
-}
 
 /** Marks the item deleted (metadata kept), then removes its files. Returns false if it was already deleted. */
 export async function deleteItem(
@@ -38,27 +16,7 @@ export async function deleteItem(
   files: ItemFiles,
   reason: string,
 ): Promise<boolean> {
-  const now = Date.now();
-  const marked = await retryDbTransaction(() =>
-    db.transaction(async (trx) => {
-      const matched = await trx('media_files')
-        .where({ id: files.id })
-        .whereNot({ status: 'deleted' })
-        .update({ status: 'deleted', deleted_at: now, updated_at: now });
-      if (matched === 0) return false;
-      await trx('processing_checklist').where({ media_id: files.id }).update({
-        state: 'deleted',
-        claim_token: null,
-        worker_id: null,
-        lease_expires_at: null,
-        updated_at: now,
-      });
-      await trx('media_variants').where({ media_id: files.id }).delete();
-      await insertEvent(trx, files.id, null, { event: 'deleted', message: reason }, now);
-      return true;
-    }),
-  );
-  if (!marked) return false;
+  if (!(await markItemDeleted(db, files.id, reason, Date.now()))) return false;
   // Files go after the rows: a crash in between leaves orphan files (removed later), never rows pointing at nothing.
   for (const path of [files.bulkPath, ...files.variantPaths]) if (path) await storage.remove(path);
   return true;
@@ -71,18 +29,7 @@ export async function deleteOriginal(
   id: number,
   bulkPath: string,
 ): Promise<boolean> {
-  const now = Date.now();
-  const matched = await db('media_files')
-    .where({ id, bulk_path: bulkPath })
-    .update({ bulk_path: null, updated_at: now });
-  if (matched === 0) return false;
-  await insertEvent(
-    db,
-    id,
-    null,
-    { event: 'original_expired', message: `removed ${bulkPath} (originals retention)` },
-    now,
-  );
+  if (!(await clearOriginal(db, id, bulkPath, Date.now()))) return false;
   await storage.remove(bulkPath);
   return true;
 }

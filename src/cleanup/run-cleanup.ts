@@ -6,12 +6,19 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Knex } from 'knex';
+import {
+  completedItemIds,
+  filesOf,
+  knownStoragePaths,
+  originalsCompletedBefore,
+  selectLiveItemIds,
+  type CleanupSelection,
+} from '../db/cleanup-selections.js';
 import type { Db } from '../db/connect.js';
 import { requeueItems } from '../db/requeue-items.js';
 import { failUnclaimedItem } from '../db/item-transitions.js';
 import { TEMP_PREFIX, type Storage } from '../storage/storage.js';
-import { deleteItem, deleteOriginal, filesOf } from './delete-item.js';
+import { deleteItem, deleteOriginal } from './delete-item.js';
 
 export interface CleanupOptions {
   expired: boolean;
@@ -52,14 +59,15 @@ export async function runCleanup(db: Db, storage: Storage, options: CleanupOptio
   // A dry run deletes nothing, so an item selected twice (test data and expired) is reported once, as a real run would.
   const handled = new Set<number>();
   if (options.testData) {
-    report.testDataItems = await deleteInBatches(db, storage, options, handled, 'test data', (q) =>
-      q.where({ is_test_data: true }),
-    );
+    report.testDataItems = await deleteInBatches(db, storage, options, handled, 'test data', {
+      kind: 'test-data',
+    });
   }
   if (options.expired) {
-    report.expiredItems = await deleteInBatches(db, storage, options, handled, 'expired', (q) =>
-      q.where('expires_at', '<=', now),
-    );
+    report.expiredItems = await deleteInBatches(db, storage, options, handled, 'expired', {
+      kind: 'expired',
+      now,
+    });
     if (options.originalsDays > 0)
       report.expiredOriginals = await expireOriginals(
         db,
@@ -75,28 +83,19 @@ export async function runCleanup(db: Db, storage: Storage, options: CleanupOptio
   return report;
 }
 
-type Filter = (query: Knex.QueryBuilder) => Knex.QueryBuilder;
-
 async function deleteInBatches(
   db: Db,
   storage: Storage,
   options: CleanupOptions,
   handled: Set<number>,
   label: string,
-  filter: Filter,
+  selection: CleanupSelection,
 ): Promise<number[]> {
   const done: number[] = [];
   let afterId = 0;
   for (;;) {
-    const selection: Knex.QueryBuilder = db('media_files')
-      .select('id')
-      .whereNot({ status: 'deleted' })
-      .andWhere('id', '>', afterId);
-    const rows = (await filter(selection)
-      .orderBy('id')
-      .limit(options.batchSize ?? 500)) as Array<{ id: number | string }>;
-    if (rows.length === 0) return done;
-    const ids = rows.map((r) => Number(r.id));
+    const ids = await selectLiveItemIds(db, selection, afterId, options.batchSize ?? 500);
+    if (ids.length === 0) return done;
     afterId = ids[ids.length - 1]!;
     for (const files of await filesOf(
       db,
@@ -115,15 +114,9 @@ async function expireOriginals(
   options: CleanupOptions,
   completedBefore: number,
 ): Promise<number[]> {
-  const rows = (await db('media_files')
-    .select('id', 'bulk_path')
-    .where({ status: 'completed' })
-    .whereNotNull('bulk_path')
-    .andWhere('completed_at', '<', completedBefore)) as Array<{ id: number | string; bulk_path: string }>;
   const done: number[] = [];
-  for (const row of rows) {
-    if (options.dryRun || (await deleteOriginal(db, storage, Number(row.id), row.bulk_path)))
-      done.push(Number(row.id));
+  for (const { id, bulkPath } of await originalsCompletedBefore(db, completedBefore)) {
+    if (options.dryRun || (await deleteOriginal(db, storage, id, bulkPath))) done.push(id);
   }
   return done;
 }
@@ -146,10 +139,7 @@ async function removeOrphanFiles(
   options: CleanupOptions,
   now: number,
 ): Promise<string[]> {
-  const known = new Set<string>([
-    ...((await db('media_files').whereNotNull('bulk_path').pluck('bulk_path')) as string[]),
-    ...((await db('media_variants').pluck('path')) as string[]),
-  ]);
+  const known = new Set<string>(await knownStoragePaths(db));
   const graceMs = options.orphanGraceMs ?? 3_600_000;
   const orphans: string[] = [];
   for (const file of [...(await walk(storage.root, 'bulk')), ...(await walk(storage.root, 'library'))]) {
@@ -170,9 +160,7 @@ async function repairVanishedFiles(
   options: CleanupOptions,
 ): Promise<Pick<CleanupReport, 'vanishedRequeued' | 'vanishedMarkedFailed'>> {
   const result = { vanishedRequeued: [] as number[], vanishedMarkedFailed: [] as number[] };
-  const ids = (
-    (await db('media_files').where({ status: 'completed' }).pluck('id')) as Array<number | string>
-  ).map(Number);
+  const ids = await completedItemIds(db);
   for (let i = 0; i < ids.length; i += options.batchSize ?? 500) {
     for (const files of await filesOf(db, ids.slice(i, i + (options.batchSize ?? 500)))) {
       const missing = await asyncFilter(files.variantPaths, async (p) => !(await storage.exists(p)));

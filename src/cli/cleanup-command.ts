@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { runCleanup, type CleanupReport } from '../cleanup/run-cleanup.js';
+import { countLiveItems } from '../db/cleanup-selections.js';
 import { FileStorage } from '../storage/storage.js';
 import { printJson, withDatabase } from './context.js';
 import { progressReporter } from './progress.js';
@@ -33,13 +34,7 @@ export function registerCleanupCommand(program: Command): void {
     .action(async (flags: CleanupFlags, command: Command) => {
       const none = !flags.expired && !flags.orphans && !flags.testData;
       await withDatabase(command, async ({ db, config, log }) => {
-        const candidates = Number(
-          (
-            (await db('media_files').whereNot({ status: 'deleted' }).count({ n: '*' }).first()) as {
-              n: number | string;
-            }
-          ).n,
-        );
+        const candidates = await countLiveItems(db);
         const progress = progressReporter('cleanup', candidates, flags.json === true);
         let seen = 0;
         const report = await runCleanup(db, new FileStorage(config.storageDir), {
