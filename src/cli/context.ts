@@ -77,7 +77,5 @@ export function formatAge(ms: number | null | undefined): string {
 }
 
 export function formatTime(ms: number | null | undefined): string {
-  return ms === null || ms === undefined
-    ? '-'
-    : new Date(Number(ms)).toISOString().replace('T', ' ').slice(0, 19);
+  return ms === null || ms === undefined ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 }
