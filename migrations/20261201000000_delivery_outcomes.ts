@@ -1,7 +1,8 @@
 /**
  * What happened to an item's report upstream, and the end of healing:
- * - media_files.callback_result: what the main API said to the completion
- *   (accepted, accepted_minimal, already_processed, upload_unknown);
+ * - media_files.callback_result / callback_reported_at: what the main API
+ *   said to the completion (accepted, accepted_minimal, already_processed,
+ *   upload_unknown), and when; uploads delivered earlier are back-filled;
  * - callback_resends / callback_resent_at: lost-callback re-sends are capped
  *   and spaced out;
  * - processing_checklist.gave_up_at: the heal budget ran out; the item is
@@ -15,6 +16,7 @@ import type { Knex } from 'knex';
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('media_files', (t) => {
     t.string('callback_result', 24).nullable();
+    t.bigInteger('callback_reported_at').nullable();
     t.integer('callback_resends').notNullable().defaultTo(0);
     t.bigInteger('callback_resent_at').nullable();
     t.bigInteger('failure_report_claimed_at').nullable();
@@ -22,6 +24,13 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('processing_checklist', (t) => {
     t.bigInteger('gave_up_at').nullable();
   });
+  // Uploads delivered before this migration: their completion was accepted (the callback step
+  // completed), so they must never be reported as failures later.
+  await knex('media_files')
+    .where({ source: 'main_api' })
+    .whereNull('callback_result')
+    .whereIn('id', knex('processing_checklist').select('media_id').where({ update_callback: 'completed' }))
+    .update({ callback_result: 'accepted', callback_reported_at: knex.ref('completed_at') });
 }
 
 export async function down(knex: Knex): Promise<void> {
@@ -32,6 +41,7 @@ export async function down(knex: Knex): Promise<void> {
     t.dropColumn('failure_report_claimed_at');
     t.dropColumn('callback_resent_at');
     t.dropColumn('callback_resends');
+    t.dropColumn('callback_reported_at');
     t.dropColumn('callback_result');
   });
 }

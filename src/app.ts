@@ -67,6 +67,7 @@ export class App {
         timeoutMs: config.mainApiTimeoutMs,
         downloadDeadlineMs: config.downloadDeadlineMs,
         pendingListMaxBytes: config.pendingListMaxBytes,
+        log,
         maxUploadBytes: config.maxUploadBytes,
         auth: this.mainApiAuth,
       });

@@ -40,6 +40,17 @@ export class RateLimitError extends MediaError {
   }
 }
 
+/**
+ * This process cannot run the step (it has no MAIN_API_URL, say): the item is
+ * given back unharmed, no attempt used, for a worker that can. Never a
+ * failure, and never a "skipped" report for an upload someone is waiting on.
+ */
+export class NotHandledHereError extends RateLimitError {
+  constructor(message: string) {
+    super(message, 30_000);
+  }
+}
+
 /** The main API refused our key; nothing will work until an operator fixes it. */
 export class AuthError extends MediaError {
   readonly errorClass = 'AUTH';

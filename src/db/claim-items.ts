@@ -104,10 +104,13 @@ function toClaimedItem(row: {
 export async function extendLeases(db: Db, tokens: readonly string[], leaseMs: number): Promise<Set<number>> {
   if (tokens.length === 0) return new Set();
   const leaseEnd = Date.now() + leaseMs;
-  await retryDbTransaction(() =>
-    db('processing_checklist')
-      .whereIn('claim_token', tokens)
-      .update({ lease_expires_at: leaseEnd, next_attempt_at: leaseEnd, updated_at: Date.now() }),
+  // No outage ride: a lease end computed before a 30 s wait would be stale; the next beat retries.
+  await retryDbTransaction(
+    () =>
+      db('processing_checklist')
+        .whereIn('claim_token', tokens)
+        .update({ lease_expires_at: leaseEnd, next_attempt_at: leaseEnd, updated_at: Date.now() }),
+    { rideOutage: false },
   );
   const rows = (await db('processing_checklist').select('media_id').whereIn('claim_token', tokens)) as Array<{
     media_id: number | string;

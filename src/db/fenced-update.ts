@@ -110,18 +110,24 @@ const OUTAGE_RIDE_MS = 30_000;
  * a short outage settles the item it holds instead of dropping it to an
  * expired lease and a counted attempt. Safe to repeat: every transition is
  * fenced on the claim, so a retry after the claim moved on is refused.
+ * `rideOutage: false` for writes whose values go stale while waiting (a
+ * lease end computed before the wait): those fail fast and are redone fresh.
  */
-export function retryDbTransaction<T>(operation: () => Promise<T>): Promise<T> {
+export function retryDbTransaction<T>(
+  operation: () => Promise<T>,
+  { rideOutage = true }: { rideOutage?: boolean } = {},
+): Promise<T> {
   return pRetry(operation, {
-    retries: 40,
+    retries: rideOutage ? 40 : 5,
     minTimeout: 20,
-    maxTimeout: 2000,
+    maxTimeout: rideOutage ? 2000 : 500,
     randomize: true,
     maxRetryTime: OUTAGE_RIDE_MS,
     shouldRetry: ({ error, attemptNumber }) => {
       if (!isRetryableDbError(error)) return false;
       const code = (error as { code?: unknown }).code;
-      return typeof code === 'string' && CONTENTION_CODES.has(code) ? attemptNumber <= 5 : true;
+      const contention = typeof code === 'string' && CONTENTION_CODES.has(code);
+      return contention || !rideOutage ? attemptNumber <= 5 : true;
     },
   });
 }

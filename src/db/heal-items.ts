@@ -8,6 +8,9 @@
  * work that can never finish must end, be failed for good and reported
  * upstream once ("retries exhausted", CONTRACT.md §4), not be retried
  * quietly for ever. Such an item gets gave_up_at, and its reason says why.
+ * The exception is a failed callback: the item is delivered and served, only
+ * the report is owed, and giving up would strand it; it is retried at the
+ * heal backoff's ceiling (a day) for as long as it takes.
  */
 import type { Db } from './connect.js';
 import { insertEvent, retryDbTransaction } from './fenced-update.js';
@@ -51,8 +54,12 @@ export async function healFailedItems(db: Db, options: HealOptions): Promise<num
   const gaveUp: number[] = [];
   for (const row of (await query) as Candidate[]) {
     const item = { mediaId: Number(row.media_id), healCount: Number(row.heal_count), now };
+    // A delivered item whose report keeps failing is never given up: nobody else would send it.
+    const reportOnly = row.failed_step === 'callback';
     const exhausted =
-      options.budget && budgetSpent(options.budget, item.healCount, now - Number(row.created_at));
+      options.budget &&
+      !reportOnly &&
+      budgetSpent(options.budget, item.healCount, now - Number(row.created_at));
     if (exhausted) {
       if (await giveUp(db, item, `${exhausted}; last error: ${row.last_error ?? 'none'}`))
         gaveUp.push(item.mediaId);

@@ -58,6 +58,7 @@ export interface LostCallbacks {
 
 interface CompletedRow {
   id: number | string;
+  callback_reported_at: number | string | null;
   completed_at: number | string | null;
   callback_resends: number | string;
   callback_resent_at: number | string | null;
@@ -79,7 +80,13 @@ export async function lostCallbacks(
   for (let i = 0; i < mainApiIds.length; i += CHUNK) {
     const rows = (await db('media_files as m')
       .join('processing_checklist as c', 'c.media_id', 'm.id')
-      .select('m.id', 'm.completed_at', 'm.callback_resends', 'm.callback_resent_at')
+      .select(
+        'm.id',
+        'm.callback_reported_at',
+        'm.completed_at',
+        'm.callback_resends',
+        'm.callback_resent_at',
+      )
       .where({ 'm.source': 'main_api', 'm.status': 'completed', 'c.state': 'completed' })
       .whereIn('m.main_api_id', mainApiIds.slice(i, i + CHUNK))) as CompletedRow[];
     for (const row of rows) {
@@ -96,7 +103,9 @@ export async function lostCallbacks(
 }
 
 function isResendDue(row: CompletedRow, resends: number, policy: ResendPolicy, now: number): boolean {
-  const last = Number(row.callback_resent_at ?? row.completed_at ?? now);
+  // From when the main API accepted the completion (not completed_at: that is when the item became
+  // servable, before its callback — a slow callback would be re-sent right after it was accepted).
+  const last = Number(row.callback_resent_at ?? row.callback_reported_at ?? row.completed_at ?? now);
   return now - last >= policy.firstAfterMs * policy.factor ** resends;
 }
 

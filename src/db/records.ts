@@ -32,6 +32,7 @@ export interface MediaRecord {
   deleted_at: number | null;
   duplicate_of: number | null;
   callback_result: CallbackResult | null;
+  callback_reported_at: number | null;
   callback_resends: number;
   callback_resent_at: number | null;
 }
@@ -85,6 +86,7 @@ const MEDIA_NUMERIC = [
   'completed_at',
   'deleted_at',
   'callback_resends',
+  'callback_reported_at',
   'callback_resent_at',
 ];
 const CHECKLIST_NUMERIC = [

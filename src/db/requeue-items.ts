@@ -44,10 +44,17 @@ export async function requeueItems(
   return result;
 }
 
+/** analyse and resize read the kept original (bulk_path); retrieve fetches it again, callback needs none. */
+function needsOriginal(step: StepName | null | undefined): boolean {
+  return step === 'analyse' || step === 'resize';
+}
+
 async function requeueOne(db: Db, id: number, fromStep: StepName | undefined): Promise<string | undefined> {
   const [media, checklist] = await Promise.all([findMedia(db, id), findChecklist(db, id)]);
   if (!media || !checklist) return 'no such item';
   if (media.status === 'deleted') return 'deleted items cannot be requeued';
+  if (needsOriginal(fromStep ?? (checklist.failed_step as StepName | null)) && media.bulk_path === null)
+    return 'its original is no longer kept (retention): only --step retrieve or callback can be requeued';
   const start =
     fromStep ??
     (checklist.failed_step as StepName | null) ??
@@ -76,6 +83,9 @@ async function requeueOne(db: Db, id: number, fromStep: StepName | undefined): P
           taken_over_from: null,
           failed_step: null,
           failed_at: null,
+          // An operator's requeue is a fresh start: a new heal budget, and nothing given up.
+          gave_up_at: null,
+          heal_count: 0,
           updated_at: now,
         });
       if (matched === 0) return `being processed by ${checklist.worker_id ?? 'another worker'}`;

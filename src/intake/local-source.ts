@@ -1,12 +1,12 @@
 /** Opens a locally ingested file for the retrieve step. */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import { GoneError, InvalidInputError } from '../errors.js';
 import type { MediaRecord } from '../db/records.js';
+import type { OpenedSource } from '../steps/retrieve.js';
 
 export function createLocalSourceOpener(maxUploadBytes: number) {
-  return async (media: MediaRecord): Promise<Readable> => {
+  return async (media: MediaRecord): Promise<OpenedSource> => {
     let size: number;
     try {
       const stat = await fsp.stat(media.source_path);
@@ -22,6 +22,6 @@ export function createLocalSourceOpener(maxUploadBytes: number) {
     if (size > maxUploadBytes) {
       throw new InvalidInputError(`file is ${size} bytes, larger than MAX_UPLOAD_BYTES=${maxUploadBytes}`);
     }
-    return fs.createReadStream(media.source_path);
+    return { stream: fs.createReadStream(media.source_path), endKnown: true };
   };
 }

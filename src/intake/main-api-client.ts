@@ -7,8 +7,8 @@
  * pending list by PENDING_LIST_MAX_BYTES, a file by MAX_UPLOAD_BYTES (enforced by the
  * reader) and DOWNLOAD_DEADLINE_MS.
  */
-import type { ClientRequest } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { OpenedSource } from '../steps/retrieve.js';
 import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import {
   GoneError,
@@ -19,8 +19,11 @@ import {
   findMediaError,
 } from '../errors.js';
 import type { CallbackResult } from '../db/records.js';
+import type { Logger } from '../log.js';
 import type { MainApiAuthState } from './main-api-auth.js';
-import { MainApiRateLimit } from './main-api-rate-limit.js';
+import { MainApiBreaker } from './main-api-breaker.js';
+import { MainApiRateLimit, retryAfterMs } from './main-api-rate-limit.js';
+import { bindSocket, discard } from './response-body.js';
 import { readBounded } from './read-bounded.js';
 import { DownloadDeadline } from './download-deadline.js';
 import { tempFileUrl } from './temp-path.js';
@@ -36,27 +39,12 @@ export interface MainApiClientOptions {
   /** Largest pending-list body accepted (decompressed). */
   pendingListMaxBytes: number;
   auth: MainApiAuthState;
+  /** Where the client's gates say when they close (once per closing, not per call). */
+  log?: Logger;
 }
 
 /** What the main API said to a completion (CONTRACT.md §3). */
 export type CompleteOutcome = CallbackResult;
-
-const DEFAULT_RETRY_AFTER_MS = 30_000;
-const MIN_RETRY_AFTER_MS = 1000;
-const MAX_RETRY_AFTER_MS = 600_000;
-
-/** Retry-After as seconds or an HTTP date; missing, negative or unreadable values mean the default. */
-export function retryAfterMs(header: unknown, now = Date.now()): number {
-  if (typeof header !== 'string' || header.trim() === '') return DEFAULT_RETRY_AFTER_MS;
-  const value = header.trim();
-  const ms = /^\d+$/.test(value)
-    ? Number(value) * 1000
-    : /[a-z]/i.test(value)
-      ? Date.parse(value) - now
-      : Number.NaN;
-  if (!Number.isFinite(ms) || ms < 0) return DEFAULT_RETRY_AFTER_MS;
-  return Math.min(MAX_RETRY_AFTER_MS, Math.max(MIN_RETRY_AFTER_MS, ms));
-}
 
 /** A redirect target's origin; IPv6 hosts arrive without their brackets. */
 function redirectOrigin(redirect: {
@@ -80,9 +68,11 @@ export class MainApiClient {
   private readonly http: AxiosInstance;
   private readonly origin: string;
   private readonly rateLimit = new MainApiRateLimit();
+  private readonly breaker: MainApiBreaker;
 
   constructor(private readonly options: MainApiClientOptions) {
     this.origin = new URL(options.baseUrl).origin;
+    this.breaker = new MainApiBreaker(options.log);
     this.http = axios.create({
       baseURL: options.baseUrl,
       timeout: options.timeoutMs,
@@ -91,8 +81,12 @@ export class MainApiClient {
       maxRedirects: 3,
       beforeRedirect: (redirect: { protocol?: string; hostname?: string; host?: string; port?: string }) => {
         const { target, origin } = redirectOrigin(redirect);
+        // Never followed (no SSRF), but not the upload's fault either: a redirect is how the main
+        // API is deployed (a CDN, http→https), so it is retried and visible, never a permanent failure.
         if (origin !== this.origin)
-          throw new InvalidInputError(`the main API redirected to another origin (${target}); not followed`);
+          throw new TransientError(
+            `the main API redirected to another origin (${target}); not followed (check MAIN_API_URL and the main API's redirects)`,
+          );
       },
     });
   }
@@ -133,7 +127,7 @@ export class MainApiClient {
    * DOWNLOAD_DEADLINE_MS: a server trickling a byte every few seconds never
    * trips the idle timeout, and would hold a slot for ever.
    */
-  async download(imagePath: string, signal?: AbortSignal): Promise<Readable> {
+  async download(imagePath: string, signal?: AbortSignal): Promise<OpenedSource> {
     const url = this.fileUrl(imagePath);
     const deadline = new DownloadDeadline(this.options.downloadDeadlineMs, imagePath, signal);
     try {
@@ -151,7 +145,12 @@ export class MainApiClient {
       this.checkDownload(response, imagePath);
       deadline.watch(response.data);
       bindSocket(response);
-      return response.data;
+      // Without a length or chunked framing the body ends with the connection: a cut-off looks
+      // like the end, so the retrieve step checks that the image decodes whole.
+      const endKnown =
+        response.headers['content-length'] !== undefined ||
+        /chunked/i.test(String(response.headers['transfer-encoding'] ?? ''));
+      return { stream: response.data, endKnown };
     } catch (error) {
       deadline.clear();
       throw deadline.reason() ?? error;
@@ -160,6 +159,14 @@ export class MainApiClient {
 
   private checkDownload(response: AxiosResponse<Readable>, imagePath: string): void {
     if (response.status === 200) {
+      const type = String(response.headers['content-type'] ?? '').toLowerCase();
+      if (/^(text\/html|application\/(problem\+)?json)\b/.test(type)) {
+        // A maintenance page or an API error with a 200: the server's answer, not the uploaded file.
+        discard(response);
+        throw new TransientError(
+          `the main API answered ${imagePath} with a ${type} page, not the file; will retry`,
+        );
+      }
       const declared = Number(response.headers['content-length']);
       if (!Number.isFinite(declared) || declared <= this.options.maxUploadBytes) return;
       discard(response);
@@ -219,19 +226,22 @@ export class MainApiClient {
   private async request<T = unknown>(config: AxiosRequestConfig, what: string): Promise<AxiosResponse<T>> {
     this.options.auth.assertNotPaused();
     this.rateLimit.assertOpen(what);
+    this.breaker.assertClosed(what);
     const sentAt = Date.now();
     let response: AxiosResponse<T>;
     try {
       response = await this.http.request<T>(config);
     } catch (error) {
+      const ours = findMediaError(error);
+      if (ours) throw ours;
       const code = (error as { code?: string }).code ?? 'network error';
-      throw (
-        findMediaError(error) ??
-        new TransientError(`main API unreachable for ${what}: ${code} ${(error as Error).message}`, {
-          cause: error,
-        })
-      );
+      const message = `main API unreachable for ${what}: ${code} ${(error as Error).message}`;
+      // Our own abort (deadline, shutdown) says nothing about the main API's health.
+      if (!config.signal?.aborted) this.breaker.failed(message);
+      throw new TransientError(message, { cause: error });
     }
+    if (response.status >= 500) this.breaker.failed(`${response.status} to ${what}`);
+    else this.breaker.answered();
     const errorClass = classifyStatus(response.status);
     if (errorClass === 'AUTH') {
       discard(response);
@@ -240,25 +250,11 @@ export class MainApiClient {
     if (errorClass === 'RATE_LIMIT') {
       discard(response);
       const waitMs = this.rateLimit.limited(retryAfterMs(response.headers['retry-after']));
+      this.options.log?.warn({ waitMs }, `the main API rate-limited ${what} (429): holding its calls back`);
       throw new RateLimitError(`the main API rate-limited ${what} (429)`, waitMs);
     }
     this.rateLimit.answered();
     if (response.status < 500) this.options.auth.accepted(sentAt);
     return response;
   }
-}
-
-/** Drops an answer's body and its connection: unread data must not keep a socket open. */
-function discard(response: AxiosResponse): void {
-  const data = response.data as { destroy?: () => void } | undefined;
-  if (data && typeof data.destroy === 'function') data.destroy();
-  (response.request as ClientRequest | undefined)?.destroy?.();
-}
-
-/** Destroying the body (a reader gave up: too large, not an image, deadline) closes the socket too. */
-function bindSocket(response: AxiosResponse<Readable>): void {
-  const body = response.data;
-  body.once('close', () => {
-    if (!body.readableEnded) (response.request as ClientRequest | undefined)?.destroy?.();
-  });
 }

@@ -81,14 +81,26 @@ export class MainApiPoller {
   }
 
   async pollOnce(): Promise<PollResult> {
+    const intake = await this.takeInList().then(
+      (taken) => ({ taken }),
+      (error: unknown) => ({ error }),
+    );
+    // The outbox does not need the list: an unreadable or oversized list must not stop failure reports.
+    const failuresReported = await this.reportFailures();
+    if ('error' in intake) throw intake.error;
+    const { imported, resent, skipped } = intake.taken;
+    this.options.onPolled?.('ok', imported, skipped);
+    return { imported, skipped, callbacksResent: resent, failuresReported };
+  }
+
+  /** Reads the pending list: imports what is new, re-sends lost callbacks, wakes the worker. */
+  private async takeInList(): Promise<{ imported: number; resent: number; skipped: number }> {
     const list = parsePendingList(await this.options.client.listPending());
     this.warnSkipped(list.skipped);
     const imported = await this.importNew(list.uploads);
     const resent = await this.resendLostCallbacks(list.uploads.map((u) => u.id));
     if (imported + resent > 0) this.options.onNewWork();
-    const failuresReported = await this.reportFailures();
-    this.options.onPolled?.('ok', imported, list.skipped.count);
-    return { imported, skipped: list.skipped.count, callbacksResent: resent, failuresReported };
+    return { imported, resent, skipped: list.skipped.count };
   }
 
   /** Completed uploads the main API still lists: our callback was lost. Re-sent, spaced and capped. */

@@ -9,6 +9,23 @@ import { RateLimitError } from '../errors.js';
 
 const MAX_WAIT_MS = 600_000;
 
+const DEFAULT_RETRY_AFTER_MS = 30_000;
+const MIN_RETRY_AFTER_MS = 1000;
+const MAX_RETRY_AFTER_MS = 600_000;
+
+/** Retry-After as seconds or an HTTP date; missing, negative or unreadable values mean the default. */
+export function retryAfterMs(header: unknown, now = Date.now()): number {
+  if (typeof header !== 'string' || header.trim() === '') return DEFAULT_RETRY_AFTER_MS;
+  const value = header.trim();
+  const ms = /^\d+$/.test(value)
+    ? Number(value) * 1000
+    : /[a-z]/i.test(value)
+      ? Date.parse(value) - now
+      : Number.NaN;
+  if (!Number.isFinite(ms) || ms < 0) return DEFAULT_RETRY_AFTER_MS;
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(MIN_RETRY_AFTER_MS, ms));
+}
+
 export class MainApiRateLimit {
   private until = 0;
   private lastWaitMs = 0;

@@ -5,16 +5,16 @@
  * API delete its file, and one glitchy answer (a deploy, a failover) must
  * never cost a user their picture.
  */
-import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GoneError, InvalidInputError } from '../errors.js';
 import type { MediaRecord } from '../db/records.js';
+import type { OpenedSource } from '../steps/retrieve.js';
 import { ROLES } from '../media-roles.js';
 import type { MainApiClient } from './main-api-client.js';
 import { parseUploadName } from './temp-path.js';
 
 export function createMainApiSourceOpener(client: MainApiClient, goneConfirmMs: number) {
-  return async (media: MediaRecord, context: { signal: AbortSignal }): Promise<Readable> => {
+  return async (media: MediaRecord, context: { signal: AbortSignal }): Promise<OpenedSource> => {
     client.fileUrl(media.source_path); // refuses paths outside /temp_images/ before anything else
     const { type, role } = parseUploadName(media.source_path);
     if (!role) {

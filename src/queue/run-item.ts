@@ -185,7 +185,10 @@ async function handleStepError(
   if (decision === 'fail') {
     const healAt = now + healDelayMs(at.healCount, options.healIntervalMs);
     await failItem(options.db, guard, failure, healAt);
-    log.error({ errorClass: error.errorClass, err: error.message }, `step ${at.step} failed for good`);
+    const what = isPermanent(error.errorClass)
+      ? `step ${at.step} failed for good`
+      : `step ${at.step} failed after ${at.attempt} attempt(s); the heal cycle will try again`;
+    log.error({ errorClass: error.errorClass, err: error.message }, what);
     return 'failed';
   }
   const nextAttemptAt = now + retryDelayMs(at.attempt, options.retryBaseMs, options.retryMaxMs);
@@ -206,8 +209,9 @@ function releaseForLater(
   log: Logger,
 ): Promise<ItemOutcome> {
   if (error instanceof RateLimitError) {
-    log.warn({ retryAfterMs: error.retryAfterMs }, error.message);
-    return release(options, guard, `rate limited: ${error.message}`, refund, Date.now() + error.retryAfterMs);
+    // Debug only: the main API client logs its gates when they close, once, not once per item.
+    log.debug({ retryAfterMs: error.retryAfterMs }, error.message);
+    return release(options, guard, error.message, refund, Date.now() + error.retryAfterMs);
   }
   const reason = `main API refused our key: ${error.message}`;
   return release(options, guard, reason, refund, Date.now() + options.authPauseMs);

@@ -17,6 +17,9 @@ import { runClaimedItem, type ItemOutcome, type ItemRunnerOptions } from './run-
 import { Sleeper } from './sleeper.js';
 import { queueOutlook } from '../db/queue-outlook.js';
 
+/** Most batches of HEAL_BATCH one heal cycle re-queues. */
+const MAX_HEAL_BATCHES = 50;
+
 export interface WorkerLoopOptions extends ItemRunnerOptions {
   db: Db;
   version: string;
@@ -180,25 +183,40 @@ export class WorkerLoop {
     return wait;
   }
 
+  /**
+   * Every HEAL_INTERVAL_MS: heal what is due, batch after batch while batches
+   * come back full (up to MAX_HEAL_BATCHES), so a backlog failed by one outage
+   * comes back in one cycle rather than HEAL_BATCH items per cycle.
+   */
   private async maybeHeal(): Promise<void> {
     if (Date.now() < this.nextHealAt) return;
     this.nextHealAt = Date.now() + this.options.healIntervalMs;
     try {
-      const healed = await healFailedItems(this.options.db, {
-        limit: this.options.healBatch,
-        workerId: this.options.workerId,
-        budget: { maxHeals: this.options.healMaxCount, maxAgeMs: this.options.healMaxAgeHours * 3_600_000 },
-        onGaveUp: (ids) =>
-          this.options.log.warn({ items: ids }, `heal budget spent: ${ids.length} item(s) failed for good`),
-      });
-      if (healed.length > 0) {
-        this.options.onHealed?.(healed.length);
-        this.options.log.info({ healed }, `heal cycle re-queued ${healed.length} item(s)`);
+      let total = 0;
+      for (let batch = 0; batch < MAX_HEAL_BATCHES; batch++) {
+        const healed = await this.healBatch();
+        total += healed;
+        if (healed < this.options.healBatch) break;
+      }
+      if (total > 0) {
+        this.options.onHealed?.(total);
+        this.options.log.info({ healed: total }, `heal cycle re-queued ${total} item(s)`);
         this.wake();
       }
     } catch (error) {
       this.options.log.error({ err: (error as Error).message }, 'heal cycle failed');
     }
+  }
+
+  private async healBatch(): Promise<number> {
+    const healed = await healFailedItems(this.options.db, {
+      limit: this.options.healBatch,
+      workerId: this.options.workerId,
+      budget: { maxHeals: this.options.healMaxCount, maxAgeMs: this.options.healMaxAgeHours * 3_600_000 },
+      onGaveUp: (ids) =>
+        this.options.log.warn({ items: ids }, `heal budget spent: ${ids.length} item(s) failed for good`),
+    });
+    return healed.length;
   }
 
   private async finishInFlight(): Promise<void> {

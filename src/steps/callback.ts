@@ -1,11 +1,12 @@
 /**
  * Step 4, callback: tell the main API the upload is done (CONTRACT.md §3).
- * Locally ingested items, and every item when no main API is configured,
- * have nobody to tell: the step is recorded as skipped with the reason,
- * never as a fake success. The item is already completed and served while
+ * Locally ingested items have nobody to tell: the step is recorded as
+ * skipped with the reason, never as a fake success. A main API upload in a
+ * process without MAIN_API_URL is given back for a worker that can report it. The item is already completed and served while
  * this runs; what the main API answered is kept in callback_result.
  */
 import type { Db } from '../db/connect.js';
+import { NotHandledHereError } from '../errors.js';
 import type { CallbackResult } from '../db/records.js';
 import type { MainApiClient } from '../intake/main-api-client.js';
 import { buildCompleteBody } from './callback-body.js';
@@ -32,11 +33,14 @@ export function createCallbackStep(options: CallbackOptions): Step {
       const { media } = context;
       if (media.source === 'local')
         return { status: 'skipped', note: 'local ingest: no main API upload to report' };
-      if (!options.mainApi) return { status: 'skipped', note: 'no main API configured' };
+      if (!options.mainApi)
+        throw new NotHandledHereError(
+          `this process has no MAIN_API_URL to report upload ${media.main_api_id ?? '?'} to; left for a worker that has`,
+        );
       if (media.main_api_id === null) return { status: 'skipped', note: 'no main API upload id to report' };
       const body = await buildCompleteBody(options.db, media, options.publicBaseUrl);
       const result = await options.mainApi.reportComplete(media.main_api_id, media.id, body);
-      await context.updateMedia({ callback_result: result });
+      await context.updateMedia({ callback_result: result, callback_reported_at: Date.now() });
       if (result !== 'accepted' && result !== 'already_processed')
         context.log.warn({ mainApiId: media.main_api_id, result }, NOTES[result]);
       return { status: 'completed', note: `${NOTES[result]} (ai_enhanced: ${String(body.ai_enhanced)})` };

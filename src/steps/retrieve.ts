@@ -13,14 +13,27 @@ import {
   sniffImageType,
   type AcceptedImageType,
 } from '../images/sniff-image-type.js';
+import { NotHandledHereError, TransientError } from '../errors.js';
+import { decodesWhole } from '../images/decodes-whole.js';
 import { probeImage } from '../images/probe-image.js';
 import type { MediaRecord } from '../db/records.js';
 import type { Storage } from '../storage/storage.js';
 import { HashingLimiter, peekStream } from '../storage/stream-guards.js';
 import type { Step, StepContext, StepOutcome } from './step.js';
 
+/** An upload's bytes, opened. */
+export interface OpenedSource {
+  stream: Readable;
+  /**
+   * The end of the bytes is known (a file, a Content-Length, chunked framing).
+   * False when the body simply ends with its connection: a download cut short
+   * would look complete, so the image is checked to decode whole.
+   */
+  endKnown: boolean;
+}
+
 /** Opens the upload's bytes wherever they are (a local file, the main API). */
-export type SourceOpener = (media: MediaRecord, context: StepContext) => Promise<Readable>;
+export type SourceOpener = (media: MediaRecord, context: StepContext) => Promise<OpenedSource>;
 
 export interface RetrieveOptions {
   storage: Storage;
@@ -40,8 +53,11 @@ export function createRetrieveStep(options: RetrieveOptions): Step {
     async run(context: StepContext): Promise<StepOutcome> {
       const { media } = context;
       const open = options.openers[media.source];
-      if (!open) throw new Error(`no way to retrieve uploads from source "${media.source}" in this process`);
-      const source = await open(media, context);
+      if (!open)
+        throw new NotHandledHereError(
+          `this process cannot retrieve "${media.source}" uploads (is MAIN_API_URL set?); left for a worker that can`,
+        );
+      const { stream: source, endKnown } = await open(media, context);
       const limiter = new HashingLimiter(options.maxUploadBytes);
       let peeked: Awaited<ReturnType<typeof peekStream>>;
       let type: AcceptedImageType;
@@ -60,7 +76,12 @@ export function createRetrieveStep(options: RetrieveOptions): Step {
         peeked.stream.destroy();
         source.destroy();
       }
-      const probe = await probeImage(options.storage.absolutePath(relativePath), options.maxInputPixels);
+      const stored = options.storage.absolutePath(relativePath);
+      const probe = await probeImage(stored, options.maxInputPixels);
+      if (!endKnown && !(await decodesWhole(stored, options.maxInputPixels)))
+        throw new TransientError(
+          `the download of ${media.source_path} ended with its connection and the image does not decode whole: cut short? will retry`,
+        );
       await context.updateMedia({
         mime_type: MIME_TYPE[type],
         file_size: limiter.bytes,

@@ -54,7 +54,11 @@ export type Fault =
   /** Files: headers and a little of the body, then a TCP reset. */
   | 'reset'
   /** Files: headers, then one byte every `trickleMs`. */
-  | 'trickle';
+  | 'trickle'
+  /** Files: no Content-Length, no chunked framing, half the body, then the connection closes. */
+  | 'cut-close'
+  /** Files: 200 with an HTML maintenance page instead of the file. */
+  | 'html-page';
 
 export interface FaultRule {
   method?: string;
@@ -195,6 +199,18 @@ export class FakeMainApi {
         return;
       }
       if (fault === 'reset' || fault === 'trickle') return this.sendFaultyFile(res, file, fault);
+      if (fault === 'html-page')
+        return void res
+          .writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
+          .end('<html>down for maintenance</html>');
+      if (fault === 'cut-close') {
+        // Written on the socket itself: node's response would add a length or chunked framing.
+        const socket = res.socket!;
+        socket.write(
+          'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n',
+        );
+        return void socket.end(file.subarray(0, file.length >> 1));
+      }
       const extraHeaders = this.fileHeaders.get(url) ?? {};
       if (this.chunkedFiles.has(url)) {
         res.writeHead(200, { 'Content-Type': 'application/octet-stream', ...extraHeaders });

@@ -37,4 +37,25 @@ describe.each(availableDialects())('lost callbacks on %s', (dialect) => {
     expect(await lostCallbacks(t.db, [77], policy, at(10_000))).toEqual({ due: [], exhausted: [id] });
     expect(await lostCallbacks(t.db, [78], policy, at(10_000))).toEqual({ due: [], exhausted: [] });
   });
+
+  it('counts from when the completion was accepted, not from when the item became servable', async () => {
+    const policy = { firstAfterMs: 60_000, factor: 4, maxResends: 3 };
+    const id = await insertMedia(t.db, {
+      source: 'main_api',
+      sourcePath: '/temp_images/p/1-product-2.jpg',
+      mainApiId: 79,
+      userId: 1,
+      role: 'product',
+      dataType: 'product',
+    });
+    const now = Date.now();
+    // Servable for ten minutes (its callback kept failing), accepted a moment ago.
+    await t
+      .db('media_files')
+      .where({ id })
+      .update({ status: 'completed', completed_at: now - 600_000, callback_reported_at: now - 1000 });
+    await t.db('processing_checklist').where({ media_id: id }).update({ state: 'completed' });
+    expect(await lostCallbacks(t.db, [79], policy, now)).toEqual({ due: [], exhausted: [] });
+    expect((await lostCallbacks(t.db, [79], policy, now + 60_000)).due).toEqual([id]);
+  });
 });

@@ -12,7 +12,8 @@ import { loadConfig, retentionPolicy } from '../../src/config.js';
 import { findChecklist } from '../../src/db/records.js';
 import { AuthError } from '../../src/errors.js';
 import { MainApiAuthState } from '../../src/intake/main-api-auth.js';
-import { MainApiClient, retryAfterMs } from '../../src/intake/main-api-client.js';
+import { MainApiClient } from '../../src/intake/main-api-client.js';
+import { retryAfterMs } from '../../src/intake/main-api-rate-limit.js';
 import { MainApiPoller } from '../../src/intake/main-api-poller.js';
 import { silentLogger } from '../../src/log.js';
 import { buildPipeline } from '../../src/pipeline.js';
@@ -186,7 +187,7 @@ describe('main API faults', () => {
     await t
       .db('media_files')
       .where({ main_api_id: lost })
-      .update({ completed_at: Date.now() - 120_000 });
+      .update({ completed_at: Date.now() - 120_000, callback_reported_at: Date.now() - 120_000 });
     const vanished = addUpload();
     const { poller } = connect();
     const firstPoll = await poller.pollOnce();

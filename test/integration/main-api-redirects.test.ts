@@ -1,8 +1,8 @@
-/** Redirects from the main API: followed on its own origin, refused (permanently, with a clear message) elsewhere. */
+/** Redirects from the main API: followed on its own origin, never followed elsewhere (transient: a deployment problem, not the upload's). */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../src/errors.js';
+import { TransientError } from '../../src/errors.js';
 import { MainApiAuthState } from '../../src/intake/main-api-auth.js';
 import { MainApiClient } from '../../src/intake/main-api-client.js';
 import { silentLogger } from '../../src/log.js';
@@ -45,11 +45,11 @@ describe('main API redirects', () => {
       auth: new MainApiAuthState(silentLogger()),
     });
 
-  it('refuses a redirect to another origin as INVALID_INPUT, and never contacts it', async () => {
+  it('refuses a redirect to another origin as TRANSIENT, and never contacts it', async () => {
     const error = await client()
       .download('/temp_images/elsewhere.jpg')
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error).toBeInstanceOf(TransientError);
     expect((error as Error).message).toMatch(/redirected to another origin/);
     expect(trap.hits).toEqual([]);
   });
@@ -58,12 +58,12 @@ describe('main API redirects', () => {
     const error = await client()
       .download('/temp_images/ipv6.jpg')
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error).toBeInstanceOf(TransientError);
     expect((error as Error).message).toMatch(/\[::1\]/);
   });
 
   it('follows a redirect on its own origin', async () => {
-    const stream = await client().download('/temp_images/same.jpg');
+    const { stream } = await client().download('/temp_images/same.jpg');
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('abc');

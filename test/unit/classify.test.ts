@@ -12,7 +12,7 @@ import {
 } from '../../src/errors.js';
 import { probeImage } from '../../src/images/probe-image.js';
 import { MainApiAuthState } from '../../src/intake/main-api-auth.js';
-import { retryAfterMs } from '../../src/intake/main-api-client.js';
+import { retryAfterMs } from '../../src/intake/main-api-rate-limit.js';
 import { MainApiRateLimit } from '../../src/intake/main-api-rate-limit.js';
 import { silentLogger } from '../../src/log.js';
 

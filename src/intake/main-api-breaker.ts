@@ -1,0 +1,52 @@
+/**
+ * A circuit breaker for the main API: after a few calls in a row fail the
+ * way an outage does (5xx, refused, reset, timed out), every call of this
+ * process is held back for a while (2 s, doubling to 60 s) with RATE_LIMIT,
+ * which gives items back without using their attempts. One call goes through
+ * when the wait is over; its success closes the breaker. Without this a ten-
+ * second outage used up the attempts of the whole queue, and the heal cycle
+ * then needed hours to bring it back.
+ */
+import { RateLimitError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+/** Consecutive outage-like failures that open the breaker. */
+const THRESHOLD = 3;
+const FIRST_WAIT_MS = 2000;
+const MAX_WAIT_MS = 60_000;
+
+export class MainApiBreaker {
+  private failures = 0;
+  private openUntil = 0;
+  private lastReason = '';
+
+  constructor(private readonly log: Logger | undefined) {}
+
+  /** A call failed as an outage does. */
+  failed(reason: string, now = Date.now()): void {
+    this.failures++;
+    this.lastReason = reason;
+    if (this.failures < THRESHOLD) return;
+    const waitMs = Math.min(MAX_WAIT_MS, FIRST_WAIT_MS * 2 ** (this.failures - THRESHOLD));
+    this.openUntil = now + waitMs;
+    this.log?.warn(
+      { failures: this.failures, waitMs, err: reason },
+      'the main API is failing: holding its calls back (no attempts are used meanwhile)',
+    );
+  }
+
+  /** A call got an answer the main API really gave. */
+  answered(): void {
+    if (this.failures >= THRESHOLD) this.log?.info({ failures: this.failures }, 'the main API answers again');
+    this.failures = 0;
+    this.openUntil = 0;
+  }
+
+  assertClosed(what: string, now = Date.now()): void {
+    if (now < this.openUntil)
+      throw new RateLimitError(
+        `held back ${what}: the main API failed ${this.failures} calls in a row (last: ${this.lastReason})`,
+        this.openUntil - now,
+      );
+  }
+}
