@@ -120,30 +120,51 @@ export class ChaosRun {
     };
   }
 
-  /** Every second: claims whose lease ended and that nobody took over (the database may be down: skip). */
+  /**
+   * Every second: claims whose lease ended and that nobody took over (the
+   * database may be down: skip). An expired claim is due again at its lease
+   * end and takes its turn in the queue: while older due work still waits
+   * unclaimed, the workers are busy, not blind, and the wait is not counted.
+   */
   private watchLeases(): void {
     let busy = false;
     this.leaseWatch = setInterval(() => {
       if (busy) return;
       busy = true;
-      const now = Date.now();
-      void this.db('processing_checklist')
-        .whereNotNull('claim_token')
-        .andWhere('lease_expires_at', '<', now)
-        .select('media_id', 'worker_id', 'lease_expires_at')
-        .then((rows: Array<{ media_id: unknown; worker_id: string | null; lease_expires_at: unknown }>) => {
-          for (const row of rows) {
-            const ms = now - Number(row.lease_expires_at);
-            if (ms > this.overdue.ms)
-              Object.assign(this.overdue, {
-                ms,
-                what: `media ${String(row.media_id)} held by ${row.worker_id ?? '?'} at +${Math.round((now - this.t0) / 1000)} s`,
-              });
-          }
-        })
+      void this.checkLeases(Date.now())
         .catch(() => undefined)
         .finally(() => (busy = false));
     }, 1000);
+  }
+
+  private async checkLeases(now: number): Promise<void> {
+    const rows = (await this.db('processing_checklist')
+      .whereNotNull('claim_token')
+      .andWhere('lease_expires_at', '<', now)
+      .select('media_id', 'worker_id', 'lease_expires_at')) as Array<{
+      media_id: unknown;
+      worker_id: string | null;
+      lease_expires_at: unknown;
+    }>;
+    if (rows.length === 0) return;
+    const oldestWaiting = (await this.db('processing_checklist')
+      .where({ state: 'queued' })
+      .whereNull('claim_token')
+      .andWhere('next_attempt_at', '<=', now)
+      .min({ at: 'next_attempt_at' })
+      .first()) as { at: unknown } | undefined;
+    const waitingSince =
+      oldestWaiting?.at === null || oldestWaiting?.at === undefined ? now : Number(oldestWaiting.at);
+    for (const row of rows) {
+      const expiredAt = Number(row.lease_expires_at);
+      if (waitingSince < expiredAt) continue; // older work is still being taken first
+      const ms = now - expiredAt;
+      if (ms > this.overdue.ms)
+        Object.assign(this.overdue, {
+          ms,
+          what: `media ${String(row.media_id)} held by ${row.worker_id ?? '?'} at +${Math.round((now - this.t0) / 1000)} s`,
+        });
+    }
   }
 
   add(uploads: ChaosUpload[]): void {
