@@ -1,8 +1,9 @@
 /**
  * The main API refusing our key (401/403) is an operator problem, not an
  * item problem: all main API traffic pauses, the error is logged at most
- * once a minute, /readyz fails, and no attempts are burnt. After the pause one
- * call is let through to find out whether the key works again.
+ * once a minute, /readyz fails, and no attempts are burnt. After the pause
+ * all calls are let through again (not just one) to find out whether the key
+ * works again; another refusal starts a new pause.
  *
  * Only an answer to a request sent after the refusal can lift the pause:
  * calls already in flight when the 401 came (a 429 arriving 15 ms later, say)
