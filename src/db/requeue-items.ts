@@ -53,13 +53,13 @@ async function requeueOne(db: Db, id: number, fromStep: StepName | undefined): P
   const [media, checklist] = await Promise.all([findMedia(db, id), findChecklist(db, id)]);
   if (!media || !checklist) return 'no such item';
   if (media.status === 'deleted') return 'deleted items cannot be requeued';
-  if (needsOriginal(fromStep ?? (checklist.failed_step as StepName | null)) && media.bulk_path === null)
-    return 'its original is no longer kept (retention): only --step retrieve or callback can be requeued';
   const start =
     fromStep ??
     (checklist.failed_step as StepName | null) ??
     stepStates(checklist).find((s) => s.status !== 'completed' && s.status !== 'skipped')?.step ??
     'retrieve';
+  if (needsOriginal(start) && media.bulk_path === null)
+    return 'its original is no longer kept (retention): only --step retrieve or callback can be requeued';
   const reset: Record<string, unknown> = {};
   for (const step of STEP_NAMES.slice(STEP_NAMES.indexOf(start))) {
     reset[STEP_COLUMN[step]] = 'pending';

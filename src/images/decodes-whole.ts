@@ -16,10 +16,10 @@ const CHECK_SIZE = 64;
 export async function decodesWhole(file: string, maxInputPixels: number): Promise<boolean> {
   // Read by node: a read error keeps its errno and is not mistaken for a cut-off.
   const bytes = await fsp.readFile(file);
-  const header = await sharp(bytes, { limitInputPixels: false }).metadata();
-  const cost = decodeCost(header, CHECK_SIZE * CHECK_SIZE);
-  if (cost > decodeLimitBytes()) return true;
   try {
+    const header = await sharp(bytes, { limitInputPixels: false }).metadata();
+    const cost = decodeCost(header, CHECK_SIZE * CHECK_SIZE);
+    if (cost > decodeLimitBytes()) return true;
     await withImageMemory(cost, () =>
       sharp(bytes, { failOn: 'truncated', limitInputPixels: maxInputPixels })
         .resize(CHECK_SIZE, CHECK_SIZE, { fit: 'inside' })

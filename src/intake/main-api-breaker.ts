@@ -2,12 +2,13 @@
  * A circuit breaker for the main API: after a few calls in a row fail the
  * way an outage does (5xx, refused, reset, timed out), every call of this
  * process is held back for a while (2 s, doubling to 60 s) with RATE_LIMIT,
- * which gives items back without using their attempts. One call goes through
- * when the wait is over; its success closes the breaker. Without this a ten-
+ * which gives items back without using their attempts. When the wait is
+ * over calls go through again: one answer closes the breaker, one more
+ * failure opens it again for twice as long. Without this a ten-
  * second outage used up the attempts of the whole queue, and the heal cycle
  * then needed hours to bring it back.
  */
-import { RateLimitError } from '../errors.js';
+import { RateLimitError, TransientError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 /** Consecutive outage-like failures that open the breaker. */
@@ -22,17 +23,23 @@ export class MainApiBreaker {
 
   constructor(private readonly log: Logger | undefined) {}
 
-  /** A call failed as an outage does. */
-  failed(reason: string, now = Date.now()): void {
+  /**
+   * A call failed as an outage does. Returns the error to throw: TRANSIENT
+   * (the item's attempt counts) until the breaker opens, then RATE_LIMIT, so
+   * that the call that opens it and every failed probe after it cost nobody
+   * an attempt.
+   */
+  failed(reason: string, now = Date.now()): TransientError | RateLimitError {
     this.failures++;
     this.lastReason = reason;
-    if (this.failures < THRESHOLD) return;
+    if (this.failures < THRESHOLD) return new TransientError(reason);
     const waitMs = Math.min(MAX_WAIT_MS, FIRST_WAIT_MS * 2 ** (this.failures - THRESHOLD));
     this.openUntil = now + waitMs;
     this.log?.warn(
       { failures: this.failures, waitMs, err: reason },
       'the main API is failing: holding its calls back (no attempts are used meanwhile)',
     );
+    return new RateLimitError(`${reason}; the main API failed ${this.failures} calls in a row`, waitMs);
   }
 
   /** A call got an answer the main API really gave. */

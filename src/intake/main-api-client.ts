@@ -237,11 +237,17 @@ export class MainApiClient {
       const code = (error as { code?: string }).code ?? 'network error';
       const message = `main API unreachable for ${what}: ${code} ${(error as Error).message}`;
       // Our own abort (deadline, shutdown) says nothing about the main API's health.
-      if (!config.signal?.aborted) this.breaker.failed(message);
-      throw new TransientError(message, { cause: error });
+      if (config.signal?.aborted) throw new TransientError(message, { cause: error });
+      throw this.breaker.failed(message);
     }
-    if (response.status >= 500) this.breaker.failed(`${response.status} to ${what}`);
-    else this.breaker.answered();
+    if (response.status >= 500) {
+      const failure = this.breaker.failed(`the main API answered ${response.status} to ${what}`);
+      // Below the threshold the caller's own status handling decides; above it, nobody pays an attempt.
+      if (failure instanceof RateLimitError) {
+        discard(response);
+        throw failure;
+      }
+    } else this.breaker.answered();
     const errorClass = classifyStatus(response.status);
     if (errorClass === 'AUTH') {
       discard(response);

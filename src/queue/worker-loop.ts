@@ -194,9 +194,9 @@ export class WorkerLoop {
     try {
       let total = 0;
       for (let batch = 0; batch < MAX_HEAL_BATCHES; batch++) {
-        const healed = await this.healBatch();
+        const { healed, handled } = await this.healBatch();
         total += healed;
-        if (healed < this.options.healBatch) break;
+        if (handled < this.options.healBatch) break;
       }
       if (total > 0) {
         this.options.onHealed?.(total);
@@ -208,15 +208,19 @@ export class WorkerLoop {
     }
   }
 
-  private async healBatch(): Promise<number> {
+  /** One batch: how many were healed, and how many rows it dealt with (healed or given up). */
+  private async healBatch(): Promise<{ healed: number; handled: number }> {
+    let gaveUp = 0;
     const healed = await healFailedItems(this.options.db, {
       limit: this.options.healBatch,
       workerId: this.options.workerId,
       budget: { maxHeals: this.options.healMaxCount, maxAgeMs: this.options.healMaxAgeHours * 3_600_000 },
-      onGaveUp: (ids) =>
-        this.options.log.warn({ items: ids }, `heal budget spent: ${ids.length} item(s) failed for good`),
+      onGaveUp: (ids) => {
+        gaveUp += ids.length;
+        this.options.log.warn({ items: ids }, `heal budget spent: ${ids.length} item(s) failed for good`);
+      },
     });
-    return healed.length;
+    return { healed: healed.length, handled: healed.length + gaveUp };
   }
 
   private async finishInFlight(): Promise<void> {

@@ -77,11 +77,12 @@ export function createRetrieveStep(options: RetrieveOptions): Step {
         source.destroy();
       }
       const stored = options.storage.absolutePath(relativePath);
-      const probe = await probeImage(stored, options.maxInputPixels);
+      // Before the probe: a body cut inside the header would otherwise be judged "not an image".
       if (!endKnown && !(await decodesWhole(stored, options.maxInputPixels)))
         throw new TransientError(
           `the download of ${media.source_path} ended with its connection and the image does not decode whole: cut short? will retry`,
         );
+      const probe = await probeImage(stored, options.maxInputPixels);
       await context.updateMedia({
         mime_type: MIME_TYPE[type],
         file_size: limiter.bytes,

@@ -7,6 +7,7 @@ import { findChecklist, findMedia } from '../../src/db/records.js';
 import { InvalidInputError, LeaseLostError, RateLimitError, TransientError } from '../../src/errors.js';
 import type { Step } from '../../src/steps/step.js';
 import { addItems, makeWorker } from '../helpers/in-process-worker.js';
+import { waitFor } from '../helpers/processes.js';
 import { availableDialects, createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 function failingStep(error: () => Error, calls: number[] = []): Step {
@@ -73,6 +74,38 @@ describe.each(availableDialects())('queue engine on %s', (dialect) => {
     expect(checklist.retrieve_file_attempts).toBe(1);
     expect(checklist.last_error_class).toBe('INVALID_INPUT');
     expect(checklist.last_error).toBe('not an image');
+  });
+
+  it('one heal cycle of the daemon heals batch after batch while they come back full', async () => {
+    const ids = await addItems(t.db, 25);
+    await makeWorker(t.db, [failingStep(() => new TransientError('503')), okStep('callback')], {
+      maxAttempts: 1,
+    }).run();
+    // Due for healing now (failItem set the heal time an hour ahead with the helper's interval).
+    await t
+      .db('processing_checklist')
+      .whereIn('media_id', ids)
+      .update({ next_attempt_at: Date.now() - 1 });
+    const cycles: number[] = [];
+    const worker = makeWorker(t.db, [okStep('retrieve'), okStep('callback')], {
+      once: false,
+      healIntervalMs: 1000,
+      healBatch: 10,
+      onHealed: (count) => cycles.push(count),
+    });
+    const running = worker.run();
+    await waitFor(async () => {
+      const left = (await t
+        .db('processing_checklist')
+        .whereNot({ state: 'completed' })
+        .count({ n: '*' })) as Array<{
+        n: number | string;
+      }>;
+      return Number(left[0]!.n) === 0;
+    }, 'every healed item to complete');
+    worker.stop();
+    await running;
+    expect(cycles[0]).toBe(25); // 10 + 10 + 5 in the first cycle, not 10 per HEAL_INTERVAL_MS
   });
 
   it('heals only transient failures, never more than the batch, and the healed items complete', async () => {
