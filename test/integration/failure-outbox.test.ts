@@ -4,14 +4,11 @@
  * rest or the poll, and a delivered upload is never reported as failed.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig, retentionPolicy } from '../../src/config.js';
 import { insertMedia } from '../../src/db/insert-media.js';
 import { claimFailuresToReport } from '../../src/db/main-api-sync.js';
-import { MainApiAuthState } from '../../src/intake/main-api-auth.js';
-import { MainApiClient } from '../../src/intake/main-api-client.js';
 import { MainApiPoller } from '../../src/intake/main-api-poller.js';
-import { silentLogger } from '../../src/log.js';
 import { FakeMainApi } from '../helpers/fake-main-api.js';
+import { fakeMainApiClient, fakeMainApiPoller } from '../helpers/main-api-clients.js';
 import { availableDialects, createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 describe.each(availableDialects())('failure outbox on %s', (dialect) => {
@@ -30,24 +27,7 @@ describe.each(availableDialects())('failure outbox on %s', (dialect) => {
     await t.db('media_files').delete();
     api = new FakeMainApi();
     await api.start();
-    const client = new MainApiClient({
-      baseUrl: api.url,
-      apiKey: 'k',
-      timeoutMs: 2000,
-      downloadDeadlineMs: 5000,
-      maxUploadBytes: 5_242_880,
-      pendingListMaxBytes: 2 ** 20,
-      auth: new MainApiAuthState(silentLogger(), 300),
-    });
-    poller = new MainApiPoller({
-      db: t.db,
-      client,
-      log: silentLogger(),
-      pollIntervalMs: 50,
-      idleMaxMs: 200,
-      onNewWork: () => undefined,
-      retention: retentionPolicy(loadConfig({})),
-    });
+    poller = fakeMainApiPoller(t.db, fakeMainApiClient(api, { timeoutMs: 2000 }));
   });
   afterEach(async () => {
     await api.stop();

@@ -12,19 +12,18 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig, retentionPolicy } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
 import { healFailedItems } from '../../src/db/heal-items.js';
 import { findChecklist, findMedia } from '../../src/db/records.js';
 import { RateLimitError } from '../../src/errors.js';
 import { VariantLookup } from '../../src/http/variant-lookup.js';
-import { MainApiAuthState } from '../../src/intake/main-api-auth.js';
 import { MainApiClient } from '../../src/intake/main-api-client.js';
-import { MainApiPoller } from '../../src/intake/main-api-poller.js';
-import { silentLogger, type Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import { buildPipeline } from '../../src/pipeline.js';
 import { FileStorage } from '../../src/storage/storage.js';
 import { FakeMainApi } from '../helpers/fake-main-api.js';
+import { fakeMainApiClient, fakeMainApiPoller } from '../helpers/main-api-clients.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { runCli, waitFor } from '../helpers/processes.js';
 import { availableDialects, createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
@@ -63,24 +62,12 @@ describe.each(availableDialects())('main API delivery on %s', (dialect) => {
   }
 
   function connect(overrides: { log?: Logger; pendingListMaxBytes?: number; deadlineMs?: number } = {}) {
-    const client = new MainApiClient({
-      baseUrl: api.url,
-      apiKey: 'k',
+    const client = fakeMainApiClient(api, {
       timeoutMs: 5000,
-      downloadDeadlineMs: overrides.deadlineMs ?? 10_000,
-      maxUploadBytes: 5_242_880,
-      pendingListMaxBytes: overrides.pendingListMaxBytes ?? 8 * 2 ** 20,
-      auth: new MainApiAuthState(silentLogger(), 300),
+      ...(overrides.deadlineMs ? { downloadDeadlineMs: overrides.deadlineMs } : {}),
+      ...(overrides.pendingListMaxBytes ? { pendingListMaxBytes: overrides.pendingListMaxBytes } : {}),
     });
-    const poller = new MainApiPoller({
-      db: t.db,
-      client,
-      log: overrides.log ?? silentLogger(),
-      pollIntervalMs: 50,
-      idleMaxMs: 200,
-      onNewWork: () => undefined,
-      retention: retentionPolicy(loadConfig({})),
-    });
+    const poller = fakeMainApiPoller(t.db, client, overrides.log ? { log: overrides.log } : {});
     return { client, poller };
   }
 

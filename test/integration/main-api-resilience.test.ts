@@ -11,18 +11,16 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig, retentionPolicy } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
 import { healFailedItems } from '../../src/db/heal-items.js';
 import { findChecklist, findMedia } from '../../src/db/records.js';
 import { requeueItems } from '../../src/db/requeue-items.js';
 import { RateLimitError } from '../../src/errors.js';
-import { MainApiAuthState } from '../../src/intake/main-api-auth.js';
 import { MainApiClient } from '../../src/intake/main-api-client.js';
-import { MainApiPoller } from '../../src/intake/main-api-poller.js';
-import { silentLogger } from '../../src/log.js';
 import { buildPipeline } from '../../src/pipeline.js';
 import { FileStorage } from '../../src/storage/storage.js';
 import { FakeMainApi } from '../helpers/fake-main-api.js';
+import { fakeMainApiClient, fakeMainApiPoller } from '../helpers/main-api-clients.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
@@ -60,25 +58,8 @@ describe('main API resilience', () => {
   }
 
   function connect(pendingListMaxBytes = 2 ** 20) {
-    const client = new MainApiClient({
-      baseUrl: api.url,
-      apiKey: 'k',
-      timeoutMs: 3000,
-      downloadDeadlineMs: 10_000,
-      maxUploadBytes: 5_242_880,
-      pendingListMaxBytes,
-      auth: new MainApiAuthState(silentLogger(), 300),
-    });
-    const poller = new MainApiPoller({
-      db: t.db,
-      client,
-      log: silentLogger(),
-      pollIntervalMs: 50,
-      idleMaxMs: 200,
-      onNewWork: () => undefined,
-      retention: retentionPolicy(loadConfig({})),
-    });
-    return { client, poller };
+    const client = fakeMainApiClient(api, { pendingListMaxBytes });
+    return { client, poller: fakeMainApiPoller(t.db, client) };
   }
 
   async function work(client: MainApiClient | undefined, maxAttempts = 3): Promise<void> {
