@@ -11,50 +11,15 @@ function which(binary: string): string | undefined {
   return result.status === 0 ? result.stdout.trim() : undefined;
 }
 
+/** A throwaway MariaDB for a whole test run (the vitest globalSetup, the benches); stopped cleanly. */
 export async function startLocalMariadb(): Promise<{ url: string; stop: () => Promise<void> } | undefined> {
-  const mariadbd = which('mariadbd') ?? which('mysqld');
-  const installDb = which('mariadb-install-db') ?? which('mysql_install_db');
-  if (!mariadbd || !installDb) return undefined;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-mariadb-'));
-  const user = os.userInfo().username;
-  const install = spawnSync(
-    installDb,
-    [
-      '--no-defaults',
-      `--datadir=${dir}/data`,
-      `--user=${user}`,
-      '--auth-root-authentication-method=normal',
-      '--skip-test-db',
-    ],
-    { encoding: 'utf8' },
-  );
-  if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr}`);
-  const port = await freePort();
-  const server: ChildProcess = spawn(
-    mariadbd,
-    [
-      '--no-defaults',
-      `--datadir=${dir}/data`,
-      `--socket=${dir}/sock`,
-      `--port=${port}`,
-      '--bind-address=127.0.0.1',
-      `--user=${user}`,
-      '--skip-log-bin',
-      '--innodb-buffer-pool-size=128M',
-      '--innodb-flush-log-at-trx-commit=2',
-      '--max-connections=500',
-      `--pid-file=${dir}/pid`,
-    ],
-    { stdio: ['ignore', 'ignore', fs.openSync(`${dir}/server.log`, 'a')] },
-  );
-  const url = `mysql://root@127.0.0.1:${port}/mysql`;
-  await waitUntilReachable(port, dir);
+  const server = await startRestartableMariadb();
+  if (!server) return undefined;
   return {
-    url,
+    url: server.url,
     stop: async () => {
-      server.kill('SIGTERM');
-      await new Promise((resolve) => server.once('exit', resolve));
-      fs.rmSync(dir, { recursive: true, force: true });
+      await server.kill('SIGTERM');
+      await server.stop();
     },
   };
 }
