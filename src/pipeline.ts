@@ -37,6 +37,7 @@ export function buildPipeline(config: Config, db: Db, storage: Storage, extras: 
         local: createLocalSourceOpener(config.maxUploadBytes),
         ...(mainApi ? { main_api: createMainApiSourceOpener(mainApi, config.goneConfirmMs) } : {}),
       },
+      ...(mainApi ? { mainApiHeldUntilMs: () => mainApi.heldUntilMs() } : {}),
     }),
     createAnalyseStep({ ...images, providers }),
     createResizeStep({ ...images, ...(metrics ? { onVariantWritten: metrics.onVariantWritten } : {}) }),

@@ -49,6 +49,11 @@ export class MainApiAuthState {
     if (this.problem && now < this.pausedUntil) throw new AuthError(`${this.problem} (paused)`);
   }
 
+  /** Until when calls are refused without being sent (0: they are not). */
+  pausedUntilMs(now = Date.now()): number {
+    return this.problem && now < this.pausedUntil ? this.pausedUntil : 0;
+  }
+
   currentProblem(): string | undefined {
     return this.problem;
   }

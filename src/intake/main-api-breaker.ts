@@ -49,6 +49,11 @@ export class MainApiBreaker {
     this.openUntil = 0;
   }
 
+  /** Until when calls are held back (0: they are not). */
+  openUntilMs(now = Date.now()): number {
+    return now < this.openUntil ? this.openUntil : 0;
+  }
+
   assertClosed(what: string, now = Date.now()): void {
     if (now < this.openUntil)
       throw new RateLimitError(

@@ -116,6 +116,19 @@ export class MainApiClient {
     }
   }
 
+  /**
+   * Until when this process holds main API calls back (auth pause, 429
+   * gate, open breaker), or 0. The runner asks before a step starts, so a
+   * held-back item is given back once, without an attempt or a 'started'.
+   */
+  heldUntilMs(now = Date.now()): number {
+    return Math.max(
+      this.options.auth.pausedUntilMs(now),
+      this.rateLimit.closedUntilMs(now),
+      this.breaker.openUntilMs(now),
+    );
+  }
+
   /** The URL an image_path would be fetched from; INVALID_INPUT when it is not a same-origin temp path. */
   fileUrl(imagePath: string): string {
     return tempFileUrl(this.options.baseUrl, imagePath);

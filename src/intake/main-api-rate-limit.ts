@@ -44,6 +44,11 @@ export class MainApiRateLimit {
     this.lastWaitMs = 0;
   }
 
+  /** Until when calls are held back (0: they are not). */
+  closedUntilMs(now = Date.now()): number {
+    return now < this.until ? this.until : 0;
+  }
+
   assertOpen(what: string, now = Date.now()): void {
     if (now < this.until)
       throw new RateLimitError(`the main API asked us to wait before ${what} (429)`, this.until - now);

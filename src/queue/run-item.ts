@@ -96,6 +96,18 @@ async function runSteps(
     if (state.status === 'completed' || state.status === 'skipped') continue;
     if (signal.aborted)
       return release(options, guard, 'shutdown before the next step', undefined, Date.now(), done);
+    const current = await media.current();
+    const heldUntil = current ? (step.heldUntilMs?.(current) ?? 0) : 0;
+    // The main API is held back (pause, 429, breaker): give the item back until then, untouched.
+    if (heldUntil > Date.now())
+      return release(
+        options,
+        guard,
+        `${step.name} waits: main API calls are held back`,
+        undefined,
+        heldUntil,
+        done,
+      );
     const attempt = state.attempts + 1;
     await startAttempt(options.db, guard, step.name, attempt, done);
     const result = await attemptStep(

@@ -29,6 +29,7 @@ const NOTES: Record<CallbackResult, string> = {
 export function createCallbackStep(options: CallbackOptions): Step {
   return {
     name: 'callback',
+    heldUntilMs: (media) => (media.source === 'main_api' ? (options.mainApi?.heldUntilMs() ?? 0) : 0),
     async run(context: StepContext): Promise<StepOutcome> {
       const { media } = context;
       if (media.source === 'local')

@@ -40,6 +40,8 @@ export interface RetrieveOptions {
   maxUploadBytes: number;
   maxInputPixels: number;
   openers: Partial<Record<MediaRecord['source'], SourceOpener>>;
+  /** Until when main API calls are held back (MainApiClient.heldUntilMs). */
+  mainApiHeldUntilMs?: () => number;
 }
 
 export function bulkPath(media: Pick<MediaRecord, 'id' | 'created_at'>, extension: string): string {
@@ -50,6 +52,7 @@ export function bulkPath(media: Pick<MediaRecord, 'id' | 'created_at'>, extensio
 export function createRetrieveStep(options: RetrieveOptions): Step {
   return {
     name: 'retrieve',
+    heldUntilMs: (media) => (media.source === 'main_api' ? (options.mainApiHeldUntilMs?.() ?? 0) : 0),
     async run(context: StepContext): Promise<StepOutcome> {
       const { media } = context;
       const open = options.openers[media.source];

@@ -28,4 +28,6 @@ export interface StepOutcome {
 export interface Step {
   readonly name: StepName;
   run(context: StepContext): Promise<StepOutcome>;
+  /** Until when the step cannot run for this item (the main API is held back), or 0. */
+  heldUntilMs?(media: MediaRecord): number;
 }

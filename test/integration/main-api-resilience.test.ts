@@ -106,6 +106,10 @@ describe('main API resilience', () => {
       .where({ event: 'released' })
       .pluck('message')) as string[];
     expect(released.some((m) => /failed 3 calls in a row/.test(m))).toBe(true);
+    // Items claimed while the breaker was open went back untouched: no 'started', no attempt.
+    expect(released.some((m) => /retrieve waits: main API calls are held back/.test(m))).toBe(true);
+    const attempts = (await t.db('processing_checklist').pluck('retrieve_file_attempts')) as number[];
+    expect(attempts.reduce((sum, n) => sum + Number(n), 0)).toBeLessThanOrEqual(ids.length + 2);
   });
 
   it('retries a 200 maintenance page instead of failing the upload as not an image', async () => {
