@@ -110,12 +110,11 @@ async function healOne(
           updated_at: now,
         });
       if (matched === 0) return false;
-      // Re-sending a callback: the item stays completed and keeps being served.
-      if (step !== 'callback')
-        await trx('media_files')
-          .where({ id: mediaId })
-          .whereNot({ status: 'deleted' })
-          .update({ status: 'pending', updated_at: now });
+      // A served item (a callback to re-send, a failed re-render) stays completed and served.
+      await trx('media_files')
+        .where({ id: mediaId })
+        .whereNotIn('status', ['deleted', 'completed'])
+        .update({ status: 'pending', updated_at: now });
       const event = { step: step ?? null, event: 'healed', message: `heal #${healCount + 1}` };
       await insertEvent(trx, mediaId, workerId, event, now);
       return true;

@@ -54,11 +54,13 @@ export async function startAttempt(
   step: StepName,
   attempt: number,
   done?: StepCompletion,
+  servable = false,
 ): Promise<void> {
   const previous = completionChanges(done);
   await fencedUpdate(db, guard, {
     checklist: { ...previous.checklist, [attemptsColumn(step)]: attempt, taken_over_from: null },
-    media: mediaChangesOnStart(step, done),
+    // A served item being re-rendered (an operator's requeue) keeps being served from its variants.
+    media: servable ? {} : mediaChangesOnStart(step, done),
     events: previous.events,
     event: { step, event: 'started', attempt },
   });
@@ -141,8 +143,10 @@ export async function failItem(
   guard: ClaimGuard,
   failure: FailureRecord,
   healAt: number,
+  servable = false,
 ): Promise<void> {
   const now = Date.now();
+  const keepsServing = servable || failure.step === 'callback';
   await fencedUpdate(db, guard, {
     checklist: {
       ...released(healAt),
@@ -153,8 +157,8 @@ export async function failItem(
       last_error: failure.message,
       last_error_class: failure.errorClass,
     },
-    // A failed callback leaves the item completed and served (see mediaChangesOnStart).
-    ...(failure.step === 'callback' ? {} : { media: { status: 'failed' } }),
+    // A failed callback, or a failed re-render of a served item, leaves it completed and served.
+    ...(keepsServing ? {} : { media: { status: 'failed' } }),
     event: {
       step: failure.step,
       event: 'failed',

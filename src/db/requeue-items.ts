@@ -89,8 +89,9 @@ async function requeueOne(db: Db, id: number, fromStep: StepName | undefined): P
           updated_at: now,
         });
       if (matched === 0) return `being processed by ${checklist.worker_id ?? 'another worker'}`;
-      // Only re-sending the callback: the item stays completed and keeps being served.
-      const keepsServing = start === 'callback' && media.status === 'completed';
+      // A served item keeps being served while its callback is re-sent or its variants re-made
+      // (they are replaced in one transaction); only a new retrieve takes it offline.
+      const keepsServing = start !== 'retrieve' && media.status === 'completed';
       if (!keepsServing) {
         await trx('media_files')
           .where({ id })

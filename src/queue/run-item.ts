@@ -4,17 +4,12 @@
  * resumes where the last one stopped. Every outcome is written under the
  * claim; a LeaseLostError means someone else owns the item now, and we stop.
  */
-import {
-  LeaseLostError,
-  RateLimitError,
-  classify,
-  decideAfterFailure,
-  isPermanent,
-  type MediaError,
-} from '../errors.js';
+import { LeaseLostError, RateLimitError, classify, decideAfterFailure, isPermanent } from '../errors.js';
+import type { MediaError } from '../errors.js';
 import type { ClaimedItem } from '../db/claim-items.js';
 import type { Db } from '../db/connect.js';
-import { takeMediaWrites, type ClaimGuard } from '../db/fenced-update.js';
+import type { ClaimGuard } from '../db/fenced-update.js';
+import { MediaCopy } from './media-copy.js';
 import {
   completeItem,
   failItem,
@@ -25,13 +20,7 @@ import {
   type FailureRecord,
   type StepCompletion,
 } from '../db/item-transitions.js';
-import {
-  findChecklist,
-  findMedia,
-  stepState,
-  type ChecklistRecord,
-  type MediaRecord,
-} from '../db/records.js';
+import { findChecklist, stepState, type ChecklistRecord } from '../db/records.js';
 import type { Logger } from '../log.js';
 import type { Step } from '../steps/step.js';
 import { healDelayMs, retryDelayMs } from './backoff.js';
@@ -89,6 +78,7 @@ async function runSteps(
   }
   const scratch = new Map<string, unknown>();
   const media = new MediaCopy(options.db, guard);
+  const servable = (await media.current())?.status === 'completed';
   // A finished step is written with the next transition; while the claim is ours nobody else changes the checklist.
   let done: StepCompletion | undefined;
   for (const step of options.steps) {
@@ -109,11 +99,11 @@ async function runSteps(
         done,
       );
     const attempt = state.attempts + 1;
-    await startAttempt(options.db, guard, step.name, attempt, done);
+    await startAttempt(options.db, guard, step.name, attempt, done, servable);
     const result = await attemptStep(
       options,
       guard,
-      { step, attempt, healCount: checklist.heal_count, scratch, media },
+      { step, attempt, healCount: checklist.heal_count, scratch, media, servable },
       signal,
       log,
     );
@@ -125,33 +115,21 @@ async function runSteps(
   return 'completed';
 }
 
-/** The item's media row, read once per claim and kept current from this claim's own writes. */
-class MediaCopy {
-  private row: MediaRecord | undefined;
-
-  constructor(
-    private readonly db: Db,
-    private readonly guard: ClaimGuard,
-  ) {}
-
-  async current(): Promise<MediaRecord | undefined> {
-    const written = takeMediaWrites(this.guard);
-    if (!this.row) this.row = await findMedia(this.db, this.guard.mediaId);
-    else this.row = { ...this.row, ...written } as MediaRecord;
-    return this.row;
-  }
+/** One attempt at one step: the step, its attempt number and what the runner holds for the item. */
+interface AttemptInput {
+  step: Step;
+  attempt: number;
+  healCount: number;
+  scratch: Map<string, unknown>;
+  media: MediaCopy;
+  /** The item was completed (served) when claimed: a failed re-render must not take it offline. */
+  servable: boolean;
 }
 
 async function attemptStep(
   options: ItemRunnerOptions,
   guard: ClaimGuard,
-  {
-    step,
-    attempt,
-    healCount,
-    scratch,
-    media: copy,
-  }: { step: Step; attempt: number; healCount: number; scratch: Map<string, unknown>; media: MediaCopy },
+  { step, attempt, healCount, scratch, media: copy, servable }: AttemptInput,
   signal: AbortSignal,
   log: Logger,
 ): Promise<StepCompletion | ItemOutcome> {
@@ -169,14 +147,21 @@ async function attemptStep(
     if (thrown instanceof LeaseLostError) throw thrown;
     const error = classify(thrown);
     options.onStepFinished?.(step.name, error.errorClass.toLowerCase(), (performance.now() - started) / 1000);
-    return handleStepError(options, guard, { step: step.name, attempt, healCount }, error, signal, stepLog);
+    return handleStepError(
+      options,
+      guard,
+      { step: step.name, attempt, healCount, servable },
+      error,
+      signal,
+      stepLog,
+    );
   }
 }
 
 async function handleStepError(
   options: ItemRunnerOptions,
   guard: ClaimGuard,
-  at: { step: Step['name']; attempt: number; healCount: number },
+  at: { step: Step['name']; attempt: number; healCount: number; servable: boolean },
   error: MediaError,
   signal: AbortSignal,
   log: Logger,
@@ -196,7 +181,7 @@ async function handleStepError(
   };
   if (decision === 'fail') {
     const healAt = now + healDelayMs(at.healCount, options.healIntervalMs);
-    await failItem(options.db, guard, failure, healAt);
+    await failItem(options.db, guard, failure, healAt, at.servable);
     const what = isPermanent(error.errorClass)
       ? `step ${at.step} failed for good`
       : `step ${at.step} failed after ${at.attempt} attempt(s); the heal cycle will try again`;

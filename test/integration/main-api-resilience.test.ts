@@ -19,6 +19,7 @@ import { RateLimitError } from '../../src/errors.js';
 import { MainApiClient } from '../../src/intake/main-api-client.js';
 import { buildPipeline } from '../../src/pipeline.js';
 import { FileStorage } from '../../src/storage/storage.js';
+import { VariantLookup } from '../../src/http/variant-lookup.js';
 import { FakeMainApi } from '../helpers/fake-main-api.js';
 import { fakeMainApiClient, fakeMainApiPoller } from '../helpers/main-api-clients.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
@@ -185,6 +186,22 @@ describe('main API resilience', () => {
     const { poller: capped } = connect(4096);
     await expect(capped.pollOnce()).rejects.toThrow(/PENDING_LIST_MAX_BYTES/);
     expect(api.calls('DELETE', new RegExp(`/cleanup/${bad}$`))).toHaveLength(1);
+  });
+
+  it('a served item stays served while an operator re-renders it, and after', async () => {
+    const id = addUpload();
+    const { client, poller } = connect();
+    await poller.pollOnce();
+    await work(client);
+    const { id: mediaId } = await itemOf(id);
+    expect((await requeueItems(t.db, [mediaId], 'resize')).requeued).toEqual([mediaId]);
+    expect((await itemOf(id)).media.status).toBe('completed');
+    expect((await new VariantLookup(t.db).find(mediaId)).state).toBe('ready');
+    await work(client);
+    const after = await itemOf(id);
+    expect(after.checklist).toMatchObject({ state: 'completed', resize_optimize_attempts: 1 });
+    expect(after.media.status).toBe('completed');
+    expect((await new VariantLookup(t.db).find(mediaId)).state).toBe('ready');
   });
 
   it("an operator's requeue gives a fresh heal budget", async () => {
