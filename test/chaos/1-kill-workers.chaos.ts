@@ -12,6 +12,7 @@ import { goodUploads } from './uploads.js';
 
 const UPLOADS = 60;
 const MAX_KILLS = 12;
+const MIN_LIFE_MS = 5000;
 
 describe.skipIf(mariadbMissing())('chaos 1: workers SIGKILLed and restarted', () => {
   let run: ChaosRun | undefined;
@@ -46,7 +47,11 @@ describe.skipIf(mariadbMissing())('chaos 1: workers SIGKILLed and restarted', ()
       const settling = r.waitSettled(180_000).finally(() => (settled = true));
       while (!settled && r.cluster.kills < MAX_KILLS) {
         await sleep(2000 + Math.random() * 2000);
-        const live = r.cluster.live();
+        // Only incarnations up for MIN_LIFE_MS: under CI load a start-up can take seconds, and a
+        // worker killed before it ever claims proves nothing (systemd, too, restarts 5 s apart).
+        const live = r.cluster
+          .live()
+          .filter((name) => Date.now() - (r.cluster.current(name)?.startedAt ?? Date.now()) >= MIN_LIFE_MS);
         const victim = live[Math.floor(Math.random() * live.length)];
         if (settled || !victim) continue;
         await r.cluster.signal(victim, 'SIGKILL');

@@ -45,7 +45,7 @@ export function workerEnv(options: WorkerEnvOptions): Record<string, string> {
     DOWNLOAD_DEADLINE_MS: '8000',
     SHUTDOWN_GRACE_MS: '5000',
     ANALYSIS_PROVIDERS: 'local',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'warn',
     ...options.extra,
   };
 }

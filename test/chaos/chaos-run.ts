@@ -74,6 +74,8 @@ export class ChaosRun {
   private leaseWatch: NodeJS.Timeout | undefined;
   /** The longest any item stayed claimed past its lease end while the run went on, and which. */
   readonly overdue = { ms: 0, what: '' };
+  /** When each expired claim (media@lease end) was first seen with no older due work waiting. */
+  private readonly headSince = new Map<string, number>();
 
   private constructor(readonly options: ChaosRunOptions) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `media-worker-chaos-${options.scenario}-`));
@@ -157,8 +159,13 @@ export class ChaosRun {
       oldestWaiting?.at === null || oldestWaiting?.at === undefined ? now : Number(oldestWaiting.at);
     for (const row of rows) {
       const expiredAt = Number(row.lease_expires_at);
+      const key = `${String(row.media_id)}@${expiredAt}`;
       if (waitingSince < expiredAt) continue; // older work is still being taken first
-      const ms = now - expiredAt;
+      // Counted from when it became the oldest due work (or its lease end, if later): the time
+      // it spent behind older uploads was its turn in the queue, not a stranded claim.
+      const headSince = Math.max(expiredAt, this.headSince.get(key) ?? now);
+      this.headSince.set(key, headSince);
+      const ms = now - headSince;
       if (ms > this.overdue.ms)
         Object.assign(this.overdue, {
           ms,
