@@ -97,6 +97,13 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === 'string' && code !== '' ? code : undefined;
 }
 
+/** The first errno-style code in the cause chain (drivers and knex put it on the error or its cause). */
+export function codeInChain(error: unknown): string | undefined {
+  return causeChain(error)
+    .map(errorCode)
+    .find((code) => code !== undefined);
+}
+
 /**
  * The one place an error is classified (CONTRACT.md §5), by what it is:
  * 1. one of this project's classes anywhere in the cause chain decides
@@ -112,9 +119,7 @@ function errorCode(error: unknown): string | undefined {
 export function classify(error: unknown): MediaError {
   const known = findMediaError(error);
   if (known) return known;
-  const code = causeChain(error)
-    .map(errorCode)
-    .find((c) => c !== undefined);
+  const code = codeInChain(error);
   const message = error instanceof Error ? error.message : `non-error thrown: ${String(error)}`;
   const text = code && !message.includes(code) ? `${code}: ${message}` : message;
   return new TransientError(text, error instanceof Error ? { cause: error } : undefined);

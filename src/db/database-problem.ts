@@ -13,7 +13,7 @@
  * and a worker that exits then only comes back when systemd restarts it. A
  * host name that is really wrong is logged, naming DATABASE_URL, every interval.
  */
-import { UsageError } from '../errors.js';
+import { UsageError, codeInChain } from '../errors.js';
 import type { DatabaseTarget } from './database-url.js';
 
 /** The database refuses us for a reason only an operator can fix: exit 2, one line. */
@@ -47,7 +47,7 @@ export interface DatabaseProblem {
 }
 
 export function describeDatabaseProblem(error: unknown, target: DatabaseTarget): DatabaseProblem {
-  const code = errorCode(error);
+  const code = codeInChain(error);
   const detail = oneLine(error);
   const where = `DATABASE_URL ${target.url}`;
   const refusal = code === undefined ? undefined : PERMANENT_CODES[code];
@@ -59,16 +59,7 @@ export function describeDatabaseProblem(error: unknown, target: DatabaseTarget):
   return { permanent: false, message: `${where} unreachable: ${hint ? `${hint}: ` : ''}${detail}` };
 }
 
-/** mysql2 and better-sqlite3 put the code on the error, knex sometimes on its cause. */
-function errorCode(error: unknown): string | undefined {
-  for (let e = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-  }
-  return undefined;
-}
-
 function oneLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return text.replace(/\s*\n\s*/g, ' ').trim() || (errorCode(error) ?? 'unknown error');
+  return text.replace(/\s*\n\s*/g, ' ').trim() || (codeInChain(error) ?? 'unknown error');
 }

@@ -113,9 +113,16 @@ describe('main API resilience', () => {
     expect(attempts.reduce((sum, n) => sum + Number(n), 0)).toBeLessThanOrEqual(ids.length + 2);
   });
 
-  it('retries a 200 maintenance page instead of failing the upload as not an image', async () => {
+  it.each([
+    [
+      'a 200 maintenance page instead of the file',
+      'html-page',
+      /text\/html; charset=utf-8 page, not the file/,
+    ],
+    ['a body that ended with its connection half-way', 'cut-close', /cut short/],
+  ] as const)('retries %s instead of failing the upload as not an image', async (_what, fault, reason) => {
     const id = addUpload();
-    api.faults.push({ method: 'GET', path: /^\/temp_images\//, fault: 'html-page', times: 1 });
+    api.faults.push({ method: 'GET', path: /^\/temp_images\//, fault, times: 1 });
     const { client, poller } = connect();
     await poller.pollOnce();
     await work(client);
@@ -124,28 +131,8 @@ describe('main API resilience', () => {
     const retry = (await t
       .db('processing_events')
       .where({ media_id: mediaId, event: 'retry_scheduled' })
-      .first()) as {
-      message: string;
-    };
-    expect(retry.message).toMatch(/text\/html; charset=utf-8 page, not the file/);
-  });
-
-  it('retries a body that ended with its connection half-way instead of failing the image', async () => {
-    const id = addUpload();
-    api.faults.push({ method: 'GET', path: /^\/temp_images\//, fault: 'cut-close', times: 1 });
-    const { client, poller } = connect();
-    await poller.pollOnce();
-    await work(client);
-    const { id: mediaId, checklist } = await itemOf(id);
-    expect(checklist).toMatchObject({ state: 'completed', retrieve_file_attempts: 2 });
-    const retry = (await t
-      .db('processing_events')
-      .where({ media_id: mediaId, event: 'retry_scheduled' })
-      .first()) as {
-      error_class: string;
-      message: string;
-    };
-    expect(retry).toMatchObject({ error_class: 'TRANSIENT', message: expect.stringMatching(/cut short/) });
+      .first()) as { error_class: string; message: string };
+    expect(retry).toMatchObject({ error_class: 'TRANSIENT', message: expect.stringMatching(reason) });
   });
 
   it('a worker without MAIN_API_URL gives main API uploads back untouched', async () => {
