@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createLocalProvider } from '../src/analysis/local-provider.js';
 import { createModelsProvider } from '../src/analysis/models/models-provider.js';
 import { analysisInputFor } from '../src/analysis/analysis-input.js';
-import type { AnalysisInput, AnalysisProvider } from '../src/analysis/provider.js';
+import type { AnalysisInput, AnalysisProvider } from '../src/analysis/analysis-provider.js';
 import { silentLogger } from '../src/log.js';
 import { BENCH_DIR } from './lib/report.js';
 

@@ -3,7 +3,7 @@
  * and documentation. CLI flags are the same words in kebab-case.
  */
 import os from 'node:os';
-import { PROVIDER_NAMES } from './analysis/provider.js';
+import { PROVIDER_NAMES } from './analysis/analysis-provider.js';
 import { modelsInstalled } from './analysis/models/model-packages.js';
 import {
   LOG_LEVELS,

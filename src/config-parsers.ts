@@ -1,4 +1,4 @@
-import { PROVIDER_NAMES, type ProviderName } from './analysis/provider.js';
+import { PROVIDER_NAMES, type ProviderName } from './analysis/analysis-provider.js';
 
 /** Parsers for configuration values: each returns the value or throws a message naming what was expected. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { decodeForSizes } from '../images/decode-once.js';
 import { sizesFor } from '../images/presets.js';
 import type { Role } from '../media-roles.js';
-import type { AnalysisInput } from './provider.js';
+import type { AnalysisInput } from './analysis-provider.js';
 
 export async function analysisInputFor(
   file: string,

@@ -9,7 +9,7 @@ import { analyseImage } from '../images/analyse-image.js';
 import { summariseExif } from '../images/exif-summary.js';
 import { mediumHint } from '../images/medium-hint.js';
 import { VERSION } from '../version.js';
-import type { AnalysisInput, AnalysisProvider, ProviderReport } from './provider.js';
+import type { AnalysisInput, AnalysisProvider, ProviderReport } from './analysis-provider.js';
 
 const measured = (value: unknown) => ({ value, confidence: null });
 

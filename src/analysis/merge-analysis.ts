@@ -5,7 +5,7 @@
  * specialised opinion wins). Every field keeps where it came from.
  */
 import { VERSION } from '../version.js';
-import type { AnalysisField, ProviderName, ProviderReport } from './provider.js';
+import type { AnalysisField, ProviderName, ProviderReport } from './analysis-provider.js';
 
 export interface ProviderRun {
   provider: ProviderName;

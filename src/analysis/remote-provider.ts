@@ -17,7 +17,7 @@
 import axios from 'axios';
 import pRetry, { AbortError } from 'p-retry';
 import { rawInput } from '../images/decode-once.js';
-import type { AnalysisField, AnalysisInput, AnalysisProvider, ProviderReport } from './provider.js';
+import type { AnalysisField, AnalysisInput, AnalysisProvider, ProviderReport } from './analysis-provider.js';
 
 export interface RemoteProviderOptions {
   url: string;

@@ -1,7 +1,7 @@
 /** Parsers for CLI arguments: each one names the argument it refuses (exit code 2). */
 import { UsageError } from '../errors.js';
 import { parseRole, ROLES, type Role } from '../media-roles.js';
-import { parseStepName, STEP_NAMES, type StepName } from '../db/steps.js';
+import { parseStepName, STEP_NAMES, type StepName } from '../db/step-columns.js';
 
 export function parseIdArgument(raw: string, name = 'id'): number {
   if (!/^\d+$/.test(raw) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {

@@ -9,8 +9,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import sharp from 'sharp';
 import { analysisInputFor } from '../analysis/analysis-input.js';
-import { closeProviders, createProviders } from '../analysis/providers.js';
-import type { AnalysisProvider, ModelDescription } from '../analysis/provider.js';
+import { closeProviders, createProviders } from '../analysis/configured-providers.js';
+import type { AnalysisProvider, ModelDescription } from '../analysis/analysis-provider.js';
 import { createLogger } from '../log.js';
 import { configFor, formatTable, printJson } from './context.js';
 

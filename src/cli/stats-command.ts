@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { queueStats, type QueueStats } from '../db/queue-stats.js';
-import { STEP_NAMES } from '../db/steps.js';
+import { STEP_NAMES } from '../db/step-columns.js';
 import { storageStats, type StorageStats } from '../db/storage-stats.js';
 import { diskUsage, type DiskUsage } from '../storage/disk-usage.js';
 import { parseCountArgument } from './arguments.js';

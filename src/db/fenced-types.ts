@@ -1,6 +1,6 @@
 /** What identifies a claim, the timeline entries a fenced write records, and the refusal when the claim is gone. */
 import { LeaseLostError } from '../errors.js';
-import type { StepName } from './steps.js';
+import type { StepName } from './step-columns.js';
 
 export interface ClaimGuard {
   readonly mediaId: number;

@@ -14,7 +14,7 @@
  */
 import type { Db } from './connect.js';
 import { insertEvent, retryDbTransaction } from './fenced-update.js';
-import { STEP_COLUMN, attemptsColumn, parseStepName } from './steps.js';
+import { STEP_COLUMN, attemptsColumn, parseStepName } from './step-columns.js';
 
 export interface HealBudget {
   maxHeals: number;

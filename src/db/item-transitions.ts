@@ -12,7 +12,7 @@ import {
   type ProcessingEvent,
 } from './fenced-update.js';
 import type { MediaStatus } from './records.js';
-import { STEP_COLUMN, attemptsColumn, type StepName } from './steps.js';
+import { STEP_COLUMN, attemptsColumn, type StepName } from './step-columns.js';
 
 /** Releasing a claim: nobody holds the item; it is due again at `nextAttemptAt`. */
 function released(nextAttemptAt: number): Record<string, unknown> {

@@ -1,6 +1,6 @@
 /** Numbers for `stats`: items by status and step, failures by error class, oldest pending age, live workers. */
 import type { Db } from './connect.js';
-import { STEP_COLUMN, STEP_NAMES, type StepName } from './steps.js';
+import { STEP_COLUMN, STEP_NAMES, type StepName } from './step-columns.js';
 import { listLiveWorkers, type WorkerRecord } from './workers.js';
 
 export interface QueueStats {

@@ -1,7 +1,7 @@
 /** Row shapes read from the database, and the readers that return them. */
 import type { Db } from './connect.js';
-import type { StepName, StepStatus } from './steps.js';
-import { STEP_COLUMN, STEP_NAMES, attemptsColumn } from './steps.js';
+import type { StepName, StepStatus } from './step-columns.js';
+import { STEP_COLUMN, STEP_NAMES, attemptsColumn } from './step-columns.js';
 
 export type MediaStatus = 'pending' | 'downloading' | 'processing' | 'completed' | 'failed' | 'deleted';
 

@@ -6,7 +6,7 @@
 import type { Db } from './connect.js';
 import { insertEvent, retryDbTransaction } from './fenced-update.js';
 import { findChecklist, findMedia, stepStates } from './records.js';
-import { STEP_COLUMN, STEP_NAMES, attemptsColumn, type StepName } from './steps.js';
+import { STEP_COLUMN, STEP_NAMES, attemptsColumn, type StepName } from './step-columns.js';
 
 export interface RequeueSelection {
   ids?: readonly number[];

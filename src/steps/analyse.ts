@@ -10,7 +10,7 @@
 import type { Db } from '../db/connect.js';
 import { findAnalysis, findDuplicateSource, saveAnalysis } from '../db/media-outputs.js';
 import { mergeAnalysis, type ProviderRun } from '../analysis/merge-analysis.js';
-import type { AnalysisInput, AnalysisProvider } from '../analysis/provider.js';
+import type { AnalysisInput, AnalysisProvider } from '../analysis/analysis-provider.js';
 import { LeaseLostError } from '../errors.js';
 import { parseRole, type Role } from '../media-roles.js';
 import { decodedItem, logoWithoutBackground, type DecodeOptions } from './decoded-item.js';

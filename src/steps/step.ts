@@ -1,7 +1,7 @@
 /** What every step is: a name and one async function with the same context. */
 import type { ClaimGuard } from '../db/fenced-update.js';
 import type { MediaRecord } from '../db/records.js';
-import type { StepName } from '../db/steps.js';
+import type { StepName } from '../db/step-columns.js';
 import type { Logger } from '../log.js';
 
 export interface StepContext {

@@ -4,7 +4,7 @@
  * so a test can prove every step of every item ran exactly once.
  */
 import fs from 'node:fs';
-import type { StepName } from '../../src/db/steps.js';
+import type { StepName } from '../../src/db/step-columns.js';
 import type { Step } from '../../src/steps/step.js';
 
 export interface TrivialStepOptions {

@@ -10,7 +10,7 @@ import { createModelsProvider } from '../../src/analysis/models/models-provider.
 import { describeModels } from '../../src/analysis/models/model-packages.js';
 import type { ModelResult } from '../../src/analysis/models/model-protocol.js';
 import type { ReadText } from '../../src/analysis/models/text-reader.js';
-import type { AnalysisProvider, ProviderReport } from '../../src/analysis/provider.js';
+import type { AnalysisProvider, ProviderReport } from '../../src/analysis/analysis-provider.js';
 import { silentLogger } from '../../src/log.js';
 import type { Role } from '../../src/media-roles.js';
 import { SAMPLE } from '../helpers/image-fixtures.js';

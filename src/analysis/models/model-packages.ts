@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { ModelDescription } from '../provider.js';
+import type { ModelDescription } from '../analysis-provider.js';
 
 const require = createRequire(import.meta.url);
 

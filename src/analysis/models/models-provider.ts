@@ -10,7 +10,12 @@ import { rawInput, type DecodedImage } from '../../images/decode-once.js';
 import { mediumHint } from '../../images/medium-hint.js';
 import type { Logger } from '../../log.js';
 import { createThreadClient } from '../../threads/thread-client.js';
-import type { AnalysisInput, AnalysisProvider, ModelDescription, ProviderReport } from '../provider.js';
+import type {
+  AnalysisInput,
+  AnalysisProvider,
+  ModelDescription,
+  ProviderReport,
+} from '../analysis-provider.js';
 import { refinedMedium, styleClassification, subjectMatter } from './derive-labels.js';
 import { describeModels } from './model-packages.js';
 import { DETECT_PX, rgb, unletterbox } from './model-inputs.js';

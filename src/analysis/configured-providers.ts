@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { createLocalProvider } from './local-provider.js';
 import { createModelsProvider } from './models/models-provider.js';
-import type { AnalysisProvider } from './provider.js';
+import type { AnalysisProvider } from './analysis-provider.js';
 import { createRemoteProvider } from './remote-provider.js';
 
 type AnalysisConfig = Pick<
