@@ -40,9 +40,6 @@ export function connectDatabase(target: DatabaseTarget, options: ConnectOptions 
       charset: 'utf8mb4',
       supportBigNumbers: true,
       connectTimeout: 10_000,
-      // fenced-batch.ts sends a transition's transaction as one batch. Every statement here is built
-      // with bound values (knex or placeholders), so batches cannot be smuggled in through data.
-      multipleStatements: true,
     },
     pool: {
       min: 0,

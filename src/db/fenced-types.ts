@@ -1,6 +1,10 @@
 /** What identifies a claim, the timeline entries a fenced write records, and the refusal when the claim is gone. */
 import { LeaseLostError } from '../errors.js';
+import type { MediaRecord } from './records.js';
 import type { StepName } from './step-columns.js';
+
+/** Columns of the media row a claim holder may set (its id and creation never change). */
+export type MediaChanges = Partial<Omit<MediaRecord, 'id' | 'created_at' | 'updated_at'>>;
 
 export interface ClaimGuard {
   readonly mediaId: number;

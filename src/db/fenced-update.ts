@@ -6,15 +6,14 @@
  * up from completing or failing an item someone else now owns.
  */
 import pRetry from 'p-retry';
-import { isMysql, isRetryableDbError, type Db } from './connect.js';
-import { defined, eventColumns, fencedBatch } from './fenced-batch.js';
-import { leaseLost, type ClaimGuard, type ProcessingEvent } from './fenced-types.js';
+import { isRetryableDbError, type Db } from './connect.js';
+import { leaseLost, type ClaimGuard, type MediaChanges, type ProcessingEvent } from './fenced-types.js';
 
-export type { ClaimGuard, ProcessingEvent };
+export type { ClaimGuard, MediaChanges, ProcessingEvent };
 
 export interface FencedChanges {
   checklist: Record<string, unknown>;
-  media?: Record<string, unknown>;
+  media?: MediaChanges;
   event?: ProcessingEvent;
   /** Further events, after `event`, in the same transaction. */
   events?: ProcessingEvent[];
@@ -22,45 +21,17 @@ export interface FencedChanges {
   also?: (trx: Db) => Promise<void>;
 }
 
-/** Media columns written under each claim since the runner last asked (see takeMediaWrites). */
-const mediaWrites = new WeakMap<ClaimGuard, Record<string, unknown>>();
-
 /**
- * What this claim has written to its media row since the last call. Only the
- * claim holder writes the row while the claim lasts, so a runner can keep its
- * copy current from these instead of reading the row again before each step.
+ * One transaction on every dialect: the checklist UPDATE conditioned on the
+ * claim token comes first and takes the row lock, so a claim lost to a
+ * takeover matches no row and nothing else is written. (A one-round-trip
+ * multi-statement form for MySQL was measured and dropped: docs/decisions/0006.)
  */
-export function takeMediaWrites(guard: ClaimGuard): Record<string, unknown> {
-  const written = mediaWrites.get(guard) ?? {};
-  mediaWrites.delete(guard);
-  return written;
-}
-
-function recordMediaWrites(guard: ClaimGuard, media: Record<string, unknown> | undefined, now: number): void {
-  if (!media) return;
-  mediaWrites.set(guard, { ...mediaWrites.get(guard), ...defined(media), updated_at: now });
-}
-
 export async function fencedUpdate(db: Db, guard: ClaimGuard, changes: FencedChanges): Promise<void> {
-  // One timestamp for the whole write, so the runner's copy of the media row matches what was stored.
-  const now = Date.now();
-  await fencedWrite(db, guard, changes, now);
-  recordMediaWrites(guard, changes.media, now);
-}
-
-async function fencedWrite(db: Db, guard: ClaimGuard, changes: FencedChanges, now: number): Promise<void> {
   const events = [...(changes.events ?? []), ...(changes.event ? [changes.event] : [])];
-  if (isMysql(db) && !changes.also && !db.isTransaction) {
-    const batch = {
-      checklist: changes.checklist,
-      events,
-      ...(changes.media ? { media: changes.media } : {}),
-    };
-    await retryDbTransaction(() => fencedBatch(db, guard, batch, now));
-    return;
-  }
   await retryDbTransaction(() =>
     db.transaction(async (trx) => {
+      const now = Date.now();
       const matched = await trx('processing_checklist')
         .where({ media_id: guard.mediaId, claim_token: guard.claimToken })
         .update({ ...changes.checklist, updated_at: now });
@@ -79,6 +50,19 @@ async function fencedWrite(db: Db, guard: ClaimGuard, changes: FencedChanges, no
       }
     }),
   );
+}
+
+function eventColumns(mediaId: number, workerId: string | null, event: ProcessingEvent, at: number) {
+  return {
+    media_id: mediaId,
+    step: event.step ?? null,
+    event: event.event,
+    attempt: event.attempt ?? null,
+    worker_id: workerId,
+    error_class: event.errorClass ?? null,
+    message: event.message?.slice(0, 4000) ?? null,
+    at,
+  };
 }
 
 export async function insertEvent(

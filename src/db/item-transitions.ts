@@ -9,6 +9,7 @@ import {
   insertEvent,
   retryDbTransaction,
   type ClaimGuard,
+  type MediaChanges,
   type ProcessingEvent,
 } from './fenced-update.js';
 import type { MediaStatus } from './records.js';
@@ -25,28 +26,40 @@ function released(nextAttemptAt: number): Record<string, unknown> {
   };
 }
 
-/** A step that finished; written with the item's next transition (one transaction instead of two). */
+/**
+ * A step that finished, with the media fields it found; written with the
+ * item's next transition (one transaction instead of two), so the step's
+ * completion and its results land together or not at all.
+ */
 export interface StepCompletion {
   step: StepName;
   status: 'completed' | 'skipped';
   note?: string | undefined;
   attempt: number;
+  mediaChanges?: MediaChanges | undefined;
 }
 
 function completionChanges(done: StepCompletion | undefined): {
   checklist: Record<string, unknown>;
+  media: MediaChanges;
   events: ProcessingEvent[];
 } {
-  if (!done) return { checklist: {}, events: [] };
+  if (!done) return { checklist: {}, media: {}, events: [] };
   return {
     checklist: { [STEP_COLUMN[done.step]]: done.status },
+    media: done.mediaChanges ?? {},
     events: [{ step: done.step, event: done.status, attempt: done.attempt, message: done.note ?? null }],
   };
 }
 
+/** A media change set, or undefined when it is empty (no UPDATE to send). */
+const nonEmpty = (media: MediaChanges): MediaChanges | undefined =>
+  Object.keys(media).length > 0 ? media : undefined;
+
 /**
  * Counts the attempt before the step runs, so a step that kills the process
  * still uses up attempts; records the previous step's completion with it.
+ * Returns what it wrote to the media row, for the runner's copy of it.
  */
 export async function startAttempt(
   db: Db,
@@ -55,15 +68,18 @@ export async function startAttempt(
   attempt: number,
   done?: StepCompletion,
   servable = false,
-): Promise<void> {
+): Promise<MediaChanges> {
   const previous = completionChanges(done);
+  // A served item being re-rendered (an operator's requeue) keeps being served from its variants.
+  const media = { ...previous.media, ...(servable ? {} : mediaChangesOnStart(step, done)) };
   await fencedUpdate(db, guard, {
     checklist: { ...previous.checklist, [attemptsColumn(step)]: attempt, taken_over_from: null },
-    // A served item being re-rendered (an operator's requeue) keeps being served from its variants.
-    media: servable ? {} : mediaChangesOnStart(step, done),
+    // Without a change the media row is not touched: one statement less in the transaction.
+    ...(nonEmpty(media) ? { media } : {}),
     events: previous.events,
     event: { step, event: 'started', attempt },
   });
+  return media;
 }
 
 /**
@@ -72,7 +88,7 @@ export async function startAttempt(
  * then on: the callback's fate (retries, a refusal, a main API that forgot
  * the upload) never takes a finished picture offline.
  */
-function mediaChangesOnStart(step: StepName, done: StepCompletion | undefined): Record<string, unknown> {
+function mediaChangesOnStart(step: StepName, done: StepCompletion | undefined): MediaChanges {
   if (step === 'retrieve') return { status: 'downloading' satisfies MediaStatus };
   if (step !== 'callback') return { status: 'processing' satisfies MediaStatus };
   const justResized = done?.step === 'resize';
@@ -127,8 +143,10 @@ export async function releaseClaim(
   const checklist = { ...previous.checklist, ...released(options.nextAttemptAt) };
   if (options.refund)
     checklist[attemptsColumn(options.refund.step)] = Math.max(0, options.refund.attempt - 1);
+  const media = nonEmpty(previous.media);
   await fencedUpdate(db, guard, {
     checklist,
+    ...(media ? { media } : {}),
     events: previous.events,
     event: { step: options.refund?.step ?? null, event: 'released', message: options.reason },
   });
@@ -180,19 +198,10 @@ export async function completeItem(
   const previous = completionChanges(done);
   await fencedUpdate(db, guard, {
     checklist: { ...previous.checklist, ...released(now), state: 'completed' },
-    media: { status: 'completed', completed_at: completedAt ?? now },
+    media: { ...previous.media, status: 'completed', completed_at: completedAt ?? now },
     events: previous.events,
     event: { event: 'completed' },
   });
-}
-
-/** Writes step results to the media row (sniffed type, sizes, paths), still under the claim. */
-export async function updateMediaUnderClaim(
-  db: Db,
-  guard: ClaimGuard,
-  media: Record<string, unknown>,
-): Promise<void> {
-  await fencedUpdate(db, guard, { checklist: {}, media });
 }
 
 /**

@@ -9,20 +9,24 @@ import type { MediaError } from '../errors.js';
 import type { ClaimedItem } from '../db/claim-items.js';
 import type { Db } from '../db/connect.js';
 import type { ClaimGuard } from '../db/fenced-update.js';
-import { MediaCopy } from './media-copy.js';
 import {
   completeItem,
   failItem,
   releaseClaim,
   scheduleRetry,
   startAttempt,
-  updateMediaUnderClaim,
   type FailureRecord,
   type StepCompletion,
 } from '../db/item-transitions.js';
-import { findChecklist, stepState, type ChecklistRecord } from '../db/records.js';
+import {
+  findChecklist,
+  findMedia,
+  stepState,
+  type ChecklistRecord,
+  type MediaRecord,
+} from '../db/records.js';
 import type { Logger } from '../log.js';
-import type { Step } from '../steps/step.js';
+import type { RunState, Step } from '../steps/step.js';
 import { healDelayMs, retryDelayMs } from './backoff.js';
 
 export interface ItemRunnerOptions {
@@ -76,9 +80,12 @@ async function runSteps(
     const handled = await recordLostLease(options, guard, checklist, claimed.takenOverFrom, log);
     if (handled) return handled;
   }
-  const scratch = new Map<string, unknown>();
-  const media = new MediaCopy(options.db, guard);
-  const servable = (await media.current())?.status === 'completed';
+  // Read once per claim: only the claim holder writes the row while the claim lasts, so the
+  // runner keeps its copy current from what the steps found and the transitions wrote.
+  let media = await findMedia(options.db, guard.mediaId);
+  if (!media) return 'missing';
+  const servable = media.status === 'completed';
+  const run: RunState = {};
   // A finished step is written with the next transition; while the claim is ours nobody else changes the checklist.
   let done: StepCompletion | undefined;
   for (const step of options.steps) {
@@ -86,8 +93,7 @@ async function runSteps(
     if (state.status === 'completed' || state.status === 'skipped') continue;
     if (signal.aborted)
       return release(options, guard, 'shutdown before the next step', undefined, Date.now(), done);
-    const current = await media.current();
-    const heldUntil = current ? (step.heldUntilMs?.(current) ?? 0) : 0;
+    const heldUntil = step.heldUntilMs?.(media) ?? 0;
     // The main API is held back (pause, 429, breaker): give the item back until then, untouched.
     if (heldUntil > Date.now())
       return release(
@@ -99,18 +105,19 @@ async function runSteps(
         done,
       );
     const attempt = state.attempts + 1;
-    await startAttempt(options.db, guard, step.name, attempt, done, servable);
+    media = { ...media, ...(await startAttempt(options.db, guard, step.name, attempt, done, servable)) };
     const result = await attemptStep(
       options,
       guard,
-      { step, attempt, healCount: checklist.heal_count, scratch, media, servable },
+      { step, attempt, healCount: checklist.heal_count, run, media, servable },
       signal,
       log,
     );
     if (typeof result === 'string') return result;
+    media = { ...media, ...result.mediaChanges };
     done = result;
   }
-  await completeItem(options.db, guard, done, (await media.current())?.completed_at);
+  await completeItem(options.db, guard, done, media.completed_at);
   log.info('item completed');
   return 'completed';
 }
@@ -120,8 +127,9 @@ interface AttemptInput {
   step: Step;
   attempt: number;
   healCount: number;
-  scratch: Map<string, unknown>;
-  media: MediaCopy;
+  run: RunState;
+  /** The media row as of this attempt's start. */
+  media: MediaRecord;
   /** The item was completed (served) when claimed: a failed re-render must not take it offline. */
   servable: boolean;
 }
@@ -129,20 +137,18 @@ interface AttemptInput {
 async function attemptStep(
   options: ItemRunnerOptions,
   guard: ClaimGuard,
-  { step, attempt, healCount, scratch, media: copy, servable }: AttemptInput,
+  { step, attempt, healCount, run, media, servable }: AttemptInput,
   signal: AbortSignal,
   log: Logger,
 ): Promise<StepCompletion | ItemOutcome> {
   const started = performance.now();
   const stepLog = log.child({ step: step.name, attempt });
   try {
-    const media = await copy.current();
-    if (!media) return 'missing';
-    const updateMedia = (fields: Record<string, unknown>) => updateMediaUnderClaim(options.db, guard, fields);
-    const outcome = await step.run({ media, guard, log: stepLog, signal, scratch, updateMedia });
+    const outcome = await step.run({ media, guard, log: stepLog, signal, run });
     options.onStepFinished?.(step.name, outcome.status, (performance.now() - started) / 1000);
     stepLog.debug({ outcome: outcome.status, note: outcome.note }, 'step finished');
-    return { step: step.name, status: outcome.status, note: outcome.note, attempt };
+    const { status, note, mediaChanges } = outcome;
+    return { step: step.name, status, note, attempt, mediaChanges };
   } catch (thrown) {
     if (thrown instanceof LeaseLostError) throw thrown;
     const error = classify(thrown);

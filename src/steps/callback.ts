@@ -41,10 +41,13 @@ export function createCallbackStep(options: CallbackOptions): Step {
       if (media.main_api_id === null) return { status: 'skipped', note: 'no main API upload id to report' };
       const body = await buildCompleteBody(options.db, media, options.publicBaseUrl);
       const result = await options.mainApi.reportComplete(media.main_api_id, media.id, body);
-      await context.updateMedia({ callback_result: result, callback_reported_at: Date.now() });
       if (result !== 'accepted' && result !== 'already_processed')
         context.log.warn({ mainApiId: media.main_api_id, result }, NOTES[result]);
-      return { status: 'completed', note: `${NOTES[result]} (ai_enhanced: ${String(body.ai_enhanced)})` };
+      return {
+        status: 'completed',
+        note: `${NOTES[result]} (ai_enhanced: ${String(body.ai_enhanced)})`,
+        mediaChanges: { callback_result: result, callback_reported_at: Date.now() },
+      };
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The item's one decode (and, for logos, its background removal), made by
- * whichever step needs it first and kept in the run's scratch space for the
- * next. A step that runs in a later claim (after a crash) decodes again.
+ * whichever step needs it first and kept in the run's state (RunState) for
+ * the next. A step that runs in a later claim (after a crash) decodes again.
  */
 import { decodeForSizes, type DecodedImage } from '../images/decode-once.js';
 import { removeBackgroundInThread } from '../images/pixel-thread.js';
@@ -17,8 +17,7 @@ export interface DecodeOptions {
 }
 
 export async function decodedItem(context: StepContext, options: DecodeOptions): Promise<DecodedImage> {
-  const cached = context.scratch.get('decoded') as DecodedImage | undefined;
-  if (cached) return cached;
+  if (context.run.decoded) return context.run.decoded;
   const { media } = context;
   const role = parseRole(media.role);
   if (!media.bulk_path || !media.width || !media.height || !role) {
@@ -33,7 +32,7 @@ export async function decodedItem(context: StepContext, options: DecodeOptions):
     media.height,
     options.maxInputPixels,
   );
-  context.scratch.set('decoded', decoded);
+  context.run.decoded = decoded;
   return decoded;
 }
 
@@ -42,9 +41,9 @@ export async function logoWithoutBackground(
   context: StepContext,
   options: DecodeOptions,
 ): Promise<BackgroundRemoval | undefined> {
-  if (context.scratch.has('removal')) return context.scratch.get('removal') as BackgroundRemoval | undefined;
+  if (context.run.removal !== undefined) return context.run.removal ?? undefined;
   const decoded = await decodedItem(context, options);
   const removal = await removeBackgroundInThread(decoded);
-  context.scratch.set('removal', removal);
+  context.run.removal = removal ?? null;
   return removal;
 }

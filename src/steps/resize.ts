@@ -56,12 +56,13 @@ export function createResizeStep(options: ResizeOptions): Step {
       if (role === 'logo') rendered.push(...(await renderLogoWithoutBackground(context, options, sizes)));
       const rows: VariantRow[] = [];
       for (const variant of rendered) rows.push(await writeVariant(options, media, variant));
-      await saveVariants(options.db, context.guard, rows, {
-        library_path: libraryDirectory(media),
-        duplicate_of: null,
-      });
+      await saveVariants(options.db, context.guard, rows, {});
       const bytes = rows.reduce((sum, row) => sum + row.bytes, 0);
-      return { status: 'completed', note: `${rows.length} variants (${sizes.join(', ')}), ${bytes} bytes` };
+      return {
+        status: 'completed',
+        note: `${rows.length} variants (${sizes.join(', ')}), ${bytes} bytes`,
+        mediaChanges: { library_path: libraryDirectory(media), duplicate_of: null },
+      };
     },
   };
 }
@@ -139,12 +140,10 @@ async function reuseDuplicateVariants(
     if (!linked) return undefined; // the source's files are gone: render afresh
     rows.push({ ...variant, path });
   }
-  await saveVariants(options.db, context.guard, rows, {
-    library_path: libraryDirectory(context.media),
-    duplicate_of: source.id,
-  });
+  await saveVariants(options.db, context.guard, rows, {});
   return {
     status: 'completed',
     note: `reused ${rows.length} variants of item ${source.id} (identical bytes)`,
+    mediaChanges: { library_path: libraryDirectory(context.media), duplicate_of: source.id },
   };
 }

@@ -86,18 +86,18 @@ export function createRetrieveStep(options: RetrieveOptions): Step {
           `the download of ${media.source_path} ended with its connection and the image does not decode whole: cut short? will retry`,
         );
       const probe = await probeImage(stored, options.maxInputPixels);
-      await context.updateMedia({
-        mime_type: MIME_TYPE[type],
-        file_size: limiter.bytes,
-        sha256: limiter.digest(),
-        width: probe.width,
-        height: probe.height,
-        has_alpha: probe.hasAlpha,
-        bulk_path: relativePath,
-      });
       return {
         status: 'completed',
         note: `${type} ${probe.width}×${probe.height}, ${limiter.bytes} bytes → ${relativePath}`,
+        mediaChanges: {
+          mime_type: MIME_TYPE[type],
+          file_size: limiter.bytes,
+          sha256: limiter.digest(),
+          width: probe.width,
+          height: probe.height,
+          has_alpha: probe.hasAlpha,
+          bulk_path: relativePath,
+        },
       };
     },
   };

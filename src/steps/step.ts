@@ -1,8 +1,21 @@
-/** What every step is: a name and one async function with the same context. */
+/** What every step is: a name and one async function with the same context, returning what it did. */
 import type { ClaimGuard } from '../db/fenced-update.js';
+import type { MediaChanges } from '../db/fenced-types.js';
 import type { MediaRecord } from '../db/records.js';
 import type { StepName } from '../db/step-columns.js';
+import type { DecodedImage } from '../images/decode-once.js';
+import type { BackgroundRemoval } from '../images/remove-background.js';
 import type { Logger } from '../log.js';
+
+/**
+ * What the steps of one run of one item hand each other (gone afterwards):
+ * the one decode analyse and resize share, and the logo's background removal
+ * (null: tried, nothing to remove). A step in a later claim computes them again.
+ */
+export interface RunState {
+  decoded?: DecodedImage;
+  removal?: BackgroundRemoval | null;
+}
 
 export interface StepContext {
   readonly media: MediaRecord;
@@ -10,19 +23,19 @@ export interface StepContext {
   readonly log: Logger;
   /** Aborted on forced shutdown or when the lease is lost: stop at the next safe point. */
   readonly signal: AbortSignal;
-  /**
-   * Scratch space shared by the steps of one run of one item (e.g. the
-   * decoded image, so analyse and resize share one decode); gone afterwards.
-   */
-  readonly scratch: Map<string, unknown>;
-  /** Writes fields of the media row, refused if the claim is no longer ours. */
-  updateMedia(fields: Record<string, unknown>): Promise<void>;
+  readonly run: RunState;
 }
 
 export interface StepOutcome {
   status: 'completed' | 'skipped';
   /** Why a step was skipped, or a short summary worth keeping in the timeline. */
   note?: string;
+  /**
+   * Fields of the media row this step found (sniffed type, sizes, paths, the
+   * main API's answer). The runner writes them with the step's completion, in
+   * one fenced transaction, so a crash loses both or neither.
+   */
+  mediaChanges?: MediaChanges;
 }
 
 export interface Step {
