@@ -1,0 +1,82 @@
+/**
+ * A real S3 API for tests: Python moto's `moto_server` on 127.0.0.1 and a
+ * free port, started per suite and stopped after it. Under CI=true a missing
+ * moto is an error (the S3 suite must never skip silently there); elsewhere
+ * `motoCommand()` answers undefined and the suite skips, saying what to install.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { freePort, waitFor } from './processes.js';
+
+export const MOTO_INSTALL_HINT = 'S3 tests skipped: install moto 5 (pip install "moto[server]")';
+
+/** Fake credentials moto accepts; tests set them in process.env (the SDK's default chain reads them). */
+export const FAKE_CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: 'testing',
+  AWS_SECRET_ACCESS_KEY: 'testing',
+  AWS_REGION: 'us-east-1',
+} as const;
+
+/** How to start moto here: `moto_server`, else `python3 -m moto.server`; undefined when neither works. */
+export function motoCommand(): string[] | undefined {
+  const candidates = [['moto_server'], ['python3', '-m', 'moto.server']];
+  const found = candidates.find(
+    ([command, ...args]) => spawnSync(command!, [...args, '--help'], { stdio: 'ignore' }).status === 0,
+  );
+  if (!found && process.env.CI === 'true') {
+    throw new Error(
+      `CI=true but moto is not installed: ${MOTO_INSTALL_HINT.replace('S3 tests skipped: ', '')}`,
+    );
+  }
+  return found;
+}
+
+export interface MotoServer {
+  endpoint: string;
+  port: number;
+  /** Stops the server (SIGTERM, then SIGKILL after 5 s); idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function startMotoServer(command: string[]): Promise<MotoServer> {
+  const port = await freePort();
+  const [program, ...args] = command;
+  const child: ChildProcess = spawn(program!, [...args, '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let running = true;
+  void exited.then(() => (running = false));
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(
+      async () => {
+        if (!running) throw new Error(`moto_server exited during start-up: ${stderr}`);
+        return fetch(`${endpoint}/moto-api/`).then(
+          (response) => response.ok,
+          () => false,
+        );
+      },
+      'moto_server to answer',
+      30_000,
+    );
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    endpoint,
+    port,
+    async stop() {
+      if (!running) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

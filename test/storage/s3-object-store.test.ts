@@ -1,0 +1,127 @@
+/**
+ * The S3 backend against a real S3 API (moto_server on 127.0.0.1), through
+ * the same conformance suite as the filesystem, plus how its failures classify.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { classify } from '../../src/errors.js';
+import { StorageConfigError } from '../../src/storage/object-store.js';
+import { S3ObjectStore, type S3ObjectStoreOptions } from '../../src/storage/s3-object-store.js';
+import {
+  FAKE_CREDENTIALS,
+  MOTO_INSTALL_HINT,
+  motoCommand,
+  startMotoServer,
+  type MotoServer,
+} from '../helpers/moto-server.js';
+import { defineObjectStoreConformance, type ConformanceBackend } from './object-store-conformance.js';
+
+const moto = motoCommand();
+if (!moto) console.warn(MOTO_INSTALL_HINT);
+
+const BUCKET = 'media-conformance';
+let server: MotoServer;
+let scratch: string;
+let backend: ConformanceBackend;
+const stores: S3ObjectStore[] = [];
+const savedEnv: Record<string, string | undefined> = {};
+
+function s3Store(options: Partial<S3ObjectStoreOptions> & { endpoint: string }): S3ObjectStore {
+  const store = new S3ObjectStore({
+    bucket: BUCKET,
+    prefix: 'media/',
+    forcePathStyle: true,
+    scratchDir: scratch,
+    ...options,
+  });
+  stores.push(store);
+  return store;
+}
+
+beforeAll(async () => {
+  if (!moto) return;
+  for (const [name, value] of Object.entries(FAKE_CREDENTIALS)) {
+    savedEnv[name] = process.env[name];
+    process.env[name] = value;
+  }
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 's3-object-store-scratch-'));
+  server = await startMotoServer(moto);
+  const store = s3Store({ endpoint: server.endpoint });
+  await store.client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  backend = {
+    store,
+    smallPages: s3Store({ endpoint: server.endpoint, listPageSize: 7 }),
+    keepsMetadata: true,
+    scratchIsRemoved: true,
+  };
+});
+
+afterAll(async () => {
+  for (const store of stores) store.destroy();
+  await server?.stop();
+  if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+  for (const [name, value] of Object.entries(savedEnv)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+});
+
+describe.skipIf(!moto)('S3ObjectStore on moto_server', () => {
+  defineObjectStoreConformance('S3 (moto)', () => backend);
+
+  it('stores keys under the STORAGE_URL prefix and leaves its scratch directory empty', async () => {
+    const store = s3Store({ endpoint: server.endpoint, prefix: '' });
+    await backend.store.put('prefixed/1.jpg', Buffer.from('x'));
+    expect(await store.stat('media/prefixed/1.jpg')).toMatchObject({ size: 1 });
+    expect(await backend.store.stat('media/prefixed/1.jpg')).toBeUndefined();
+    expect(fs.readdirSync(scratch)).toEqual([]);
+  });
+
+  it('reports a missing bucket as a StorageConfigError naming STORAGE_URL (class AUTH), in every operation', async () => {
+    const store = s3Store({ endpoint: server.endpoint, bucket: 'no-such-bucket' });
+    const attempts: Array<() => Promise<unknown>> = [
+      () => store.check(),
+      () => store.put('a.jpg', Buffer.from('x')),
+      () => store.open('a.jpg'),
+      () => store.copy('a.jpg', 'b.jpg'),
+      async () => {
+        for await (const _object of store.list('')) break;
+      },
+    ];
+    for (const attempt of attempts) {
+      const error = await attempt().then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      expect(error).toBeInstanceOf(StorageConfigError);
+      expect((error as Error).message).toMatch(/STORAGE_URL names bucket "no-such-bucket".*NoSuchBucket/);
+      expect(classify(error).errorClass).toBe('AUTH');
+    }
+  });
+
+  it('classifies an S3 server that went away as TRANSIENT', async () => {
+    const doomed = await startMotoServer(moto!);
+    const store = s3Store({ endpoint: doomed.endpoint, maxAttempts: 1, connectTimeoutMs: 1_000 });
+    await store.client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await store.put('before.jpg', Buffer.from('x'));
+    await doomed.stop();
+    const attempts: Array<() => Promise<unknown>> = [
+      () => store.put('after.jpg', Buffer.from('x')),
+      () => store.open('before.jpg'),
+      () => store.stat('before.jpg'),
+      () => store.check(),
+    ];
+    for (const attempt of attempts) {
+      const error = await attempt().then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      expect(error).toBeInstanceOf(Error);
+      expect(classify(error).errorClass).toBe('TRANSIENT');
+      expect((error as Error).message).toMatch(/ECONNREFUSED/);
+    }
+  });
+});
