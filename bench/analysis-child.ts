@@ -9,12 +9,15 @@ import { createLocalProvider } from '../src/analysis/local-provider.js';
 import { createModelsProvider } from '../src/analysis/models/models-provider.js';
 import { analysisInputFor } from '../src/analysis/analysis-input.js';
 import type { AnalysisInput, AnalysisProvider } from '../src/analysis/analysis-provider.js';
+import { ImageMemoryBudget } from '../src/images/memory-budget.js';
 import { silentLogger } from '../src/log.js';
 import { BENCH_DIR } from './lib/report.js';
 
 const [providerName = 'models', countArg = '1000'] = process.argv.slice(2);
 const count = Number(countArg);
 const SAMPLES = path.join(path.dirname(BENCH_DIR), 'samples/images');
+/** The analyse step's decode: the default pixel limit and memory budget. */
+const LIMITS = { maxInputPixels: 100_000_000, memory: new ImageMemoryBudget(128) };
 
 interface Item {
   name: string;
@@ -26,7 +29,7 @@ async function items(): Promise<Item[]> {
   return Promise.all(
     names.map(async (name) => {
       const role = name.includes('logo') ? 'logo' : 'product';
-      return { name, input: await analysisInputFor(path.join(SAMPLES, name), role) };
+      return { name, input: await analysisInputFor(path.join(SAMPLES, name), role, LIMITS) };
     }),
   );
 }

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { decodeOnce } from '../src/images/decode-once.js';
-import { setImageMemoryBudget } from '../src/images/memory-budget.js';
+import { ImageMemoryBudget } from '../src/images/memory-budget.js';
 import { formatsFor, intermediateScale, sizesFor } from '../src/images/presets.js';
 import { renderVariants } from '../src/images/render-variants.js';
 import { FileStorage } from '../src/storage/storage.js';
@@ -21,7 +21,7 @@ const count = Number(countArg);
 sharp.concurrency(os.availableParallelism());
 sharp.cache(false);
 // The same budget the daemon takes from IMAGE_MEMORY_MB (src/images/memory-budget.ts).
-setImageMemoryBudget(Number(process.env.IMAGE_MEMORY_MB ?? 128));
+const memory = new ImageMemoryBudget(Number(process.env.IMAGE_MEMORY_MB ?? 128));
 const storage = new FileStorage(fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-memory-')));
 
 async function processOne(file: string, n: number): Promise<void> {
@@ -32,9 +32,10 @@ async function processOne(file: string, n: number): Promise<void> {
     file,
     Math.max(1, Math.round(width * scale)),
     Math.max(1, Math.round(height * scale)),
-    300_000_000,
+    { maxInputPixels: 300_000_000, memory },
   );
   for (const variant of await renderVariants(
+    memory,
     decoded,
     sizes,
     formatsFor('product', decoded.hasTransparency),

@@ -22,12 +22,15 @@ import {
   type OutputFormat,
   type SizeName,
 } from '../src/images/presets.js';
+import { ImageMemoryBudget } from '../src/images/memory-budget.js';
 import { renderVariants } from '../src/images/render-variants.js';
 import { psnr } from './lib/psnr.js';
 
 const execFile = promisify(execFileCallback);
 const [contender, concurrencyArg, ...files] = process.argv.slice(2);
 const concurrency = Number(concurrencyArg);
+/** The daemon's default image memory budget (IMAGE_MEMORY_MB=128). */
+const memory = new ImageMemoryBudget(128);
 sharp.concurrency(os.availableParallelism());
 sharp.cache(false);
 
@@ -60,8 +63,8 @@ async function naive(file: string, settings: Record<OutputFormat, object>): Prom
 async function project(file: string): Promise<Output[]> {
   const { width, height } = (await sharp(file).metadata()).autoOrient;
   const sizes = sizesFor('product', width, height);
-  const decoded = await decodeForSizes(file, sizes, width, height, 300_000_000);
-  return renderVariants(decoded, sizes, formatsFor('product', decoded.hasTransparency), 'original');
+  const decoded = await decodeForSizes(file, sizes, width, height, { maxInputPixels: 300_000_000, memory });
+  return renderVariants(memory, decoded, sizes, formatsFor('product', decoded.hasTransparency), 'original');
 }
 
 /** libvips' own CLI: a decode per output (shrink-on-load), the project's encoder settings where libvips has them. */

@@ -11,11 +11,10 @@ import { connectDatabase, type Db } from './db/connect.js';
 import { migrateLatest } from './db/migrate.js';
 import { waitForDatabase } from './db/wait-for-database.js';
 import type { Logger } from './log.js';
-import { WorkerLoop } from './queue/worker-loop.js';
+import { WorkerLoop, type WorkerLoopOptions } from './queue/worker-loop.js';
 import { createServer } from './http/server.js';
 import { VariantLookup } from './http/variant-lookup.js';
-import { stopPixelThread } from './images/pixel-thread.js';
-import { setImageMemoryBudget } from './images/memory-budget.js';
+import { createImageRuntime, type ImageRuntime } from './images/image-runtime.js';
 import { closeProviders, createProviders, logProviders } from './analysis/configured-providers.js';
 import type { AnalysisProvider } from './analysis/analysis-provider.js';
 import { Metrics } from './metrics.js';
@@ -43,6 +42,7 @@ export class App {
   private readonly mainApiAuth: MainApiAuthState | undefined;
   private readonly mainApi: MainApiClient | undefined;
   private readonly providers: AnalysisProvider[];
+  private readonly images: ImageRuntime;
   private worker: WorkerLoop | undefined;
   private poller: MainApiPoller | undefined;
   private server: FastifyInstance | undefined;
@@ -59,6 +59,7 @@ export class App {
     this.storage = new FileStorage(config.storageDir);
     this.lookup = new VariantLookup(this.db);
     this.providers = createProviders(config, log);
+    this.images = createImageRuntime(config.imageMemoryMb);
     if (isMainApiConfigured(config)) {
       this.mainApiAuth = new MainApiAuthState(log, AUTH_PAUSE_MS);
       this.mainApi = new MainApiClient({
@@ -81,7 +82,6 @@ export class App {
    */
   async run(options: RunOptions): Promise<void> {
     configureSharp(this.log);
-    setImageMemoryBudget(this.config.imageMemoryMb);
     await checkStorageAtStart(this.config.storageDir);
     const diskWatch = setInterval(() => void this.warnIfDiskFull(), 60_000).unref();
     try {
@@ -126,7 +126,7 @@ export class App {
   }
 
   async close(): Promise<void> {
-    await stopPixelThread();
+    await this.images.close();
     await closeProviders(this.providers);
     await this.db.destroy();
   }
@@ -149,11 +149,13 @@ export class App {
 
   private async runWorker(once: boolean): Promise<void> {
     logProviders(this.providers, this.log);
+    const { config } = this;
     this.worker = new WorkerLoop({
-      ...this.config,
+      ...queueSettings(config),
       db: this.db,
       version: VERSION,
-      steps: buildPipeline(this.config, this.db, this.storage, {
+      steps: buildPipeline(config, this.db, this.storage, {
+        images: this.images,
         metrics: this.metrics,
         providers: this.providers,
         ...(this.mainApi ? { mainApi: this.mainApi } : {}),
@@ -198,4 +200,23 @@ export class App {
       ?.pollOnce()
       .catch((error: Error) => this.log.warn({ err: error.message }, 'polling the main API failed'));
   }
+}
+
+/** The queue's settings from the config: the worker loop gets these, not the whole config. */
+function queueSettings(config: Config) {
+  return {
+    workerId: config.workerId,
+    concurrency: config.concurrency,
+    leaseMs: config.leaseMs,
+    pollIntervalMs: config.pollIntervalMs,
+    idleMaxMs: config.idleMaxMs,
+    maxAttempts: config.maxAttempts,
+    retryBaseMs: config.retryBaseMs,
+    retryMaxMs: config.retryMaxMs,
+    healIntervalMs: config.healIntervalMs,
+    healBatch: config.healBatch,
+    healMaxCount: config.healMaxCount,
+    healMaxAgeHours: config.healMaxAgeHours,
+    shutdownGraceMs: config.shutdownGraceMs,
+  } satisfies Partial<WorkerLoopOptions>;
 }

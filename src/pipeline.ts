@@ -6,8 +6,8 @@ import type { Db } from './db/connect.js';
 import { createLocalSourceOpener } from './intake/local-source.js';
 import type { MainApiClient } from './intake/main-api-client.js';
 import { createMainApiSourceOpener } from './intake/main-api-source.js';
-import { silentLogger, type Logger } from './log.js';
-import { createProviders } from './analysis/configured-providers.js';
+import type { Logger } from './log.js';
+import type { ImageRuntime } from './images/image-runtime.js';
 import type { AnalysisProvider } from './analysis/analysis-provider.js';
 import type { Metrics } from './metrics.js';
 import { createAnalyseStep } from './steps/analyse.js';
@@ -17,20 +17,32 @@ import { createRetrieveStep } from './steps/retrieve.js';
 import type { Step } from './steps/step.js';
 import type { Storage } from './storage/storage.js';
 
-export interface PipelineExtras {
+/** The settings the steps read. */
+export type PipelineConfig = Pick<
+  Config,
+  'maxInputPixels' | 'maxUploadBytes' | 'goneConfirmMs' | 'publicBaseUrl'
+>;
+
+/** What the steps share with the rest of the process; whoever builds the pipeline owns and closes them. */
+export interface PipelineParts {
+  images: ImageRuntime;
+  providers: readonly AnalysisProvider[];
   metrics?: Metrics;
   mainApi?: MainApiClient;
-  /** The analysis providers (App creates them from the config and closes them at exit). */
-  providers?: readonly AnalysisProvider[];
 }
 
-export function buildPipeline(config: Config, db: Db, storage: Storage, extras: PipelineExtras = {}): Step[] {
-  const images = { db, storage, maxInputPixels: config.maxInputPixels };
-  const { mainApi, metrics } = extras;
-  const providers = extras.providers ?? createProviders(config, silentLogger());
+export function buildPipeline(
+  config: PipelineConfig,
+  db: Db,
+  storage: Storage,
+  parts: PipelineParts,
+): Step[] {
+  const { images, providers, mainApi, metrics } = parts;
+  const decoding = { db, storage, maxInputPixels: config.maxInputPixels, images };
   return [
     createRetrieveStep({
       storage,
+      images,
       maxUploadBytes: config.maxUploadBytes,
       maxInputPixels: config.maxInputPixels,
       openers: {
@@ -39,8 +51,8 @@ export function buildPipeline(config: Config, db: Db, storage: Storage, extras: 
       },
       ...(mainApi ? { mainApiHeldUntilMs: () => mainApi.heldUntilMs() } : {}),
     }),
-    createAnalyseStep({ ...images, providers }),
-    createResizeStep({ ...images, ...(metrics ? { onVariantWritten: metrics.onVariantWritten } : {}) }),
+    createAnalyseStep({ ...decoding, providers }),
+    createResizeStep({ ...decoding, ...(metrics ? { onVariantWritten: metrics.onVariantWritten } : {}) }),
     createCallbackStep({ db, mainApi, publicBaseUrl: config.publicBaseUrl }),
   ];
 }

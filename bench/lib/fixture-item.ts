@@ -8,7 +8,7 @@ import { listVariants } from '../../src/db/media-outputs.js';
 import { migrateLatest } from '../../src/db/migrate.js';
 import { ingestFiles } from '../../src/intake/ingest-files.js';
 import { silentLogger } from '../../src/log.js';
-import { buildPipeline } from '../../src/pipeline.js';
+import { withPipeline } from '../../test/helpers/pipeline.js';
 import { WorkerLoop } from '../../src/queue/worker-loop.js';
 import { FileStorage } from '../../src/storage/storage.js';
 
@@ -32,17 +32,19 @@ export async function processedFixture(sample: string): Promise<ProcessedFixture
   await migrateLatest(db);
   const storage = new FileStorage(config.storageDir);
   const [mediaId] = await ingestFiles(db, [sample], { userId: 1, role: 'product', isTestData: true });
-  await new WorkerLoop({
-    ...config,
-    db,
-    version: 'bench',
-    steps: buildPipeline(config, db, storage),
-    authPauseMs: 1000,
-    log: silentLogger(),
-    once: true,
-    pollIntervalMs: 20,
-    idleMaxMs: 100,
-  }).run();
+  await withPipeline(config, db, storage, (steps) =>
+    new WorkerLoop({
+      ...config,
+      db,
+      version: 'bench',
+      steps,
+      authPauseMs: 1000,
+      log: silentLogger(),
+      once: true,
+      pollIntervalMs: 20,
+      idleMaxMs: 100,
+    }).run(),
+  );
   const grid = (await listVariants(db, mediaId!)).find((v) => v.size === 'grid' && v.format === 'webp')!;
   return {
     dir,

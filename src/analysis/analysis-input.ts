@@ -5,7 +5,7 @@
  * is what production analyses.
  */
 import sharp from 'sharp';
-import { decodeForSizes } from '../images/decode-once.js';
+import { decodeForSizes, type DecodeLimits } from '../images/decode-once.js';
 import { sizesFor } from '../images/presets.js';
 import type { Role } from '../media-roles.js';
 import type { AnalysisInput } from './analysis-provider.js';
@@ -13,9 +13,9 @@ import type { AnalysisInput } from './analysis-provider.js';
 export async function analysisInputFor(
   file: string,
   role: Role,
-  maxInputPixels = 100_000_000,
+  limits: DecodeLimits,
 ): Promise<AnalysisInput> {
   const { width, height } = (await sharp(file).metadata()).autoOrient;
-  const image = await decodeForSizes(file, sizesFor(role, width, height), width, height, maxInputPixels);
+  const image = await decodeForSizes(file, sizesFor(role, width, height), width, height, limits);
   return { image, role, original: { width, height, path: file }, removal: undefined };
 }

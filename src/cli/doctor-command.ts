@@ -9,6 +9,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import sharp from 'sharp';
 import { analysisInputFor } from '../analysis/analysis-input.js';
+import type { DecodeLimits } from '../images/decode-once.js';
+import { ImageMemoryBudget } from '../images/memory-budget.js';
 import { closeProviders, createProviders } from '../analysis/configured-providers.js';
 import type { AnalysisProvider, ModelDescription } from '../analysis/analysis-provider.js';
 import { createLogger } from '../log.js';
@@ -23,10 +25,11 @@ interface ProviderCheck {
 async function tryProvider(
   provider: AnalysisProvider,
   file: string,
+  limits: DecodeLimits,
 ): Promise<NonNullable<ProviderCheck['load']>> {
   const started = performance.now();
   try {
-    const report = await provider.analyse(await analysisInputFor(file, 'product'));
+    const report = await provider.analyse(await analysisInputFor(file, 'product', limits));
     const raw = report.raw as { status?: unknown; problems?: string[] } | undefined;
     const problems = raw?.problems ?? [];
     return {
@@ -86,6 +89,10 @@ export function registerDoctorCommand(program: Command): void {
       const config = configFor(command);
       const log = createLogger(config.logLevel, 'stderr');
       const providers = createProviders(config, log);
+      const limits = {
+        maxInputPixels: config.maxInputPixels,
+        memory: new ImageMemoryBudget(config.imageMemoryMb),
+      };
       try {
         const file = options.load ? await sampleImage() : undefined;
         const checks: ProviderCheck[] = [];
@@ -93,7 +100,7 @@ export function registerDoctorCommand(program: Command): void {
           checks.push({
             provider: provider.name,
             models: provider.describe(),
-            ...(file ? { load: await tryProvider(provider, file) } : {}),
+            ...(file ? { load: await tryProvider(provider, file, limits) } : {}),
           });
         }
         if (file) fs.rmSync(path.dirname(file), { recursive: true, force: true });

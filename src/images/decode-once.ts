@@ -10,7 +10,7 @@ import fsp from 'node:fs/promises';
 import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import { InvalidInputError, classify } from '../errors.js';
 import { decodeCost } from './decode-cost.js';
-import { DECODE_LIMIT_BUDGETS, decodeLimitBytes, withImageMemory } from './memory-budget.js';
+import { DECODE_LIMIT_BUDGETS, type ImageMemoryBudget } from './memory-budget.js';
 import { intermediateScale, type SizeName } from './presets.js';
 
 export interface DecodedImage {
@@ -26,20 +26,26 @@ export function rawInput(image: Pick<DecodedImage, 'data' | 'width' | 'height' |
   return sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
 }
 
+/** What bounds a decode: the pixel limit (MAX_INPUT_PIXELS) and the process's image memory budget. */
+export interface DecodeLimits {
+  maxInputPixels: number;
+  memory: ImageMemoryBudget;
+}
+
 export async function decodeOnce(
   file: string,
   targetWidth: number,
   targetHeight: number,
-  maxInputPixels: number,
+  { maxInputPixels, memory }: DecodeLimits,
 ): Promise<DecodedImage> {
   let decoded: { data: Buffer; info: OutputInfo };
   try {
     // Read by node, not libvips: a vanished file or an EIO keeps its errno (not the input's fault).
     const bytes = await fsp.readFile(file);
-    const cost = await costOf(bytes, targetWidth * targetHeight);
+    const cost = await costOf(bytes, targetWidth * targetHeight, memory.decodeLimitBytes());
     // Only the first frame of animations (sharp's default page); the pixel limit is checked before
     // decoding. sharp reads sequentially by default, so decoders that can stream do.
-    decoded = await withImageMemory(cost, () =>
+    decoded = await memory.run(cost, () =>
       sharp(bytes, { limitInputPixels: maxInputPixels })
         .autoOrient()
         .resize(targetWidth, targetHeight, { fit: 'fill', kernel: 'lanczos3' })
@@ -70,11 +76,11 @@ export async function decodeOnce(
 }
 
 /** What the decode will hold (decode-cost.ts); a file that needs more than one decode may take is refused. */
-async function costOf(bytes: Buffer, outputPixels: number): Promise<number> {
+async function costOf(bytes: Buffer, outputPixels: number, limitBytes: number): Promise<number> {
   const header = await sharp(bytes, { limitInputPixels: false }).metadata();
   const cost = decodeCost(header, outputPixels);
-  if (cost > decodeLimitBytes()) {
-    const [mb, limitMb] = [cost, decodeLimitBytes()].map((b) => Math.round(b / 2 ** 20));
+  if (cost > limitBytes) {
+    const [mb, limitMb] = [cost, limitBytes].map((b) => Math.round(b / 2 ** 20));
     throw new InvalidInputError(
       `decoding this ${header.width}×${header.height} ${header.format === 'heif' ? 'AVIF' : header.format} would take about ${mb} MB, ` +
         `more than one decode may (${limitMb} MB: ${DECODE_LIMIT_BUDGETS} × IMAGE_MEMORY_MB); ` +
@@ -105,13 +111,13 @@ export async function decodeForSizes(
   sizes: readonly SizeName[],
   width: number,
   height: number,
-  maxInputPixels: number,
+  limits: DecodeLimits,
 ): Promise<DecodedImage> {
   const scale = intermediateScale(sizes, width, height);
   return decodeOnce(
     file,
     Math.max(1, Math.round(width * scale)),
     Math.max(1, Math.round(height * scale)),
-    maxInputPixels,
+    limits,
   );
 }

@@ -9,18 +9,18 @@
 import fsp from 'node:fs/promises';
 import sharp from 'sharp';
 import { decodeCost } from './decode-cost.js';
-import { decodeLimitBytes, withImageMemory } from './memory-budget.js';
+import type { DecodeLimits } from './decode-once.js';
 
 const CHECK_SIZE = 64;
 
-export async function decodesWhole(file: string, maxInputPixels: number): Promise<boolean> {
+export async function decodesWhole(file: string, { maxInputPixels, memory }: DecodeLimits): Promise<boolean> {
   // Read by node: a read error keeps its errno and is not mistaken for a cut-off.
   const bytes = await fsp.readFile(file);
   try {
     const header = await sharp(bytes, { limitInputPixels: false }).metadata();
     const cost = decodeCost(header, CHECK_SIZE * CHECK_SIZE);
-    if (cost > decodeLimitBytes()) return true;
-    await withImageMemory(cost, () =>
+    if (cost > memory.decodeLimitBytes()) return true;
+    await memory.run(cost, () =>
       sharp(bytes, { failOn: 'truncated', limitInputPixels: maxInputPixels })
         .resize(CHECK_SIZE, CHECK_SIZE, { fit: 'inside' })
         .raw()

@@ -1,5 +1,5 @@
 /**
- * A process-wide budget for the memory libvips' encoders and decoder take
+ * A budget for the memory libvips' encoders and decoder take
  * while they run. Measured (2 cores, sharp 0.35): encoding a 2400×1600 image
  * takes ~24 bytes per pixel for AVIF (libaom), ~19 for WebP, ~11 for JPEG;
  * decoding ~9 per output pixel. Three formats of two large items at once
@@ -7,7 +7,8 @@
  * the big encodes take turns while small ones still run side by side.
  * An operation larger than the whole budget runs alone. A decode is costed
  * from the file's header (decode-cost.ts): some decoders hold the whole input.
- * The budget is per process: each media-worker@N process has its own.
+ * One budget per process (each media-worker@N has its own), built by the
+ * composition root from IMAGE_MEMORY_MB and handed to whatever decodes or encodes.
  */
 import type { OutputFormat } from './presets.js';
 
@@ -19,14 +20,6 @@ const BYTES_PER_PIXEL: Record<OutputFormat | 'decode', number> = {
   decode: 9,
 };
 
-let budget = 128 * 2 ** 20;
-let inUse = 0;
-const waiting: Array<{ cost: number; start: () => void }> = [];
-
-export function setImageMemoryBudget(megabytes: number): void {
-  budget = megabytes * 2 ** 20;
-}
-
 /**
  * The most one decode may hold, even alone: a 48 KB AVIF of 10000×10000
  * needs ~1.8 GB, which with the models loaded would pass the unit's
@@ -36,35 +29,46 @@ export function setImageMemoryBudget(megabytes: number): void {
  */
 export const DECODE_LIMIT_BUDGETS = 8;
 
-export function decodeLimitBytes(): number {
-  return DECODE_LIMIT_BUDGETS * budget;
-}
-
 export function estimatedBytes(operation: OutputFormat | 'decode', pixels: number): number {
   return BYTES_PER_PIXEL[operation] * pixels;
 }
 
-function admit(): void {
-  while (waiting.length > 0) {
-    const next = waiting[0]!;
-    if (inUse > 0 && inUse + next.cost > budget) return;
-    waiting.shift();
-    inUse += next.cost;
-    next.start();
-  }
-}
+export class ImageMemoryBudget {
+  private readonly budget: number;
+  private inUse = 0;
+  private readonly waiting: Array<{ cost: number; start: () => void }> = [];
 
-/** Runs `work` once `bytes` of the budget are free (in arrival order), and gives them back after. */
-export async function withImageMemory<T>(bytes: number, work: () => Promise<T>): Promise<T> {
-  const cost = Math.min(bytes, budget);
-  await new Promise<void>((start) => {
-    waiting.push({ cost, start });
-    admit();
-  });
-  try {
-    return await work();
-  } finally {
-    inUse -= cost;
-    admit();
+  constructor(megabytes: number) {
+    this.budget = megabytes * 2 ** 20;
+  }
+
+  /** The most one decode may take (DECODE_LIMIT_BUDGETS budgets). */
+  decodeLimitBytes(): number {
+    return DECODE_LIMIT_BUDGETS * this.budget;
+  }
+
+  /** Runs `work` once `bytes` of the budget are free (in arrival order), and gives them back after. */
+  async run<T>(bytes: number, work: () => Promise<T>): Promise<T> {
+    const cost = Math.min(bytes, this.budget);
+    await new Promise<void>((start) => {
+      this.waiting.push({ cost, start });
+      this.admit();
+    });
+    try {
+      return await work();
+    } finally {
+      this.inUse -= cost;
+      this.admit();
+    }
+  }
+
+  private admit(): void {
+    while (this.waiting.length > 0) {
+      const next = this.waiting[0]!;
+      if (this.inUse > 0 && this.inUse + next.cost > this.budget) return;
+      this.waiting.shift();
+      this.inUse += next.cost;
+      next.start();
+    }
   }
 }

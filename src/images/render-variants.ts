@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { rawInput, type DecodedImage } from './decode-once.js';
 import { cropAroundFaces, type FractionBox } from './face-crop.js';
-import { estimatedBytes, withImageMemory } from './memory-budget.js';
+import { estimatedBytes, type ImageMemoryBudget } from './memory-budget.js';
 import {
   ENCODER_SETTINGS,
   JPEG_BACKGROUND,
@@ -45,9 +45,13 @@ export async function resizeForSize(
   return { ...image, data, width: info.width, height: info.height };
 }
 
-export function encode(image: DecodedImage, format: OutputFormat): Promise<Buffer> {
+export function encode(
+  memory: ImageMemoryBudget,
+  image: DecodedImage,
+  format: OutputFormat,
+): Promise<Buffer> {
   const bytes = estimatedBytes(format, image.width * image.height);
-  return withImageMemory(bytes, () => encodeNow(image, format));
+  return memory.run(bytes, () => encodeNow(image, format));
 }
 
 async function encodeNow(image: DecodedImage, format: OutputFormat): Promise<Buffer> {
@@ -73,6 +77,7 @@ export function etagOf(data: Buffer): string {
 }
 
 export async function renderVariants(
+  memory: ImageMemoryBudget,
   image: DecodedImage,
   sizes: readonly SizeName[],
   formats: readonly OutputFormat[],
@@ -82,7 +87,7 @@ export async function renderVariants(
   const variants: RenderedVariant[] = [];
   for (const size of sizes) {
     const resized = await resizeForSize(image, size, faces);
-    const encoded = await Promise.all(formats.map((format) => encode(resized, format)));
+    const encoded = await Promise.all(formats.map((format) => encode(memory, resized, format)));
     formats.forEach((format, i) => {
       const data = encoded[i]!;
       variants.push({

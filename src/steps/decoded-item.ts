@@ -4,7 +4,7 @@
  * the next. A step that runs in a later claim (after a crash) decodes again.
  */
 import { decodeForSizes, type DecodedImage } from '../images/decode-once.js';
-import { removeBackgroundInThread } from '../images/pixel-thread.js';
+import type { ImageRuntime } from '../images/image-runtime.js';
 import { sizesFor } from '../images/presets.js';
 import type { BackgroundRemoval } from '../images/remove-background.js';
 import { parseRole } from '../media-roles.js';
@@ -14,6 +14,7 @@ import type { StepContext } from './step.js';
 export interface DecodeOptions {
   storage: Storage;
   maxInputPixels: number;
+  images: ImageRuntime;
 }
 
 export async function decodedItem(context: StepContext, options: DecodeOptions): Promise<DecodedImage> {
@@ -30,7 +31,7 @@ export async function decodedItem(context: StepContext, options: DecodeOptions):
     sizesFor(role, media.width, media.height),
     media.width,
     media.height,
-    options.maxInputPixels,
+    { maxInputPixels: options.maxInputPixels, memory: options.images.memory },
   );
   context.run.decoded = decoded;
   return decoded;
@@ -43,7 +44,7 @@ export async function logoWithoutBackground(
 ): Promise<BackgroundRemoval | undefined> {
   if (context.run.removal !== undefined) return context.run.removal ?? undefined;
   const decoded = await decodedItem(context, options);
-  const removal = await removeBackgroundInThread(decoded);
+  const removal = await options.images.pixels.removeBackground(decoded);
   context.run.removal = removal ?? null;
   return removal;
 }

@@ -47,6 +47,7 @@ export function createResizeStep(options: ResizeOptions): Step {
       const sizes = sizesFor(role, media.width!, media.height!);
       const faces = await knownFaces(options.db, media.id);
       const rendered = await renderVariants(
+        options.images.memory,
         decoded,
         sizes,
         formatsFor(role, decoded.hasTransparency),
@@ -97,7 +98,7 @@ async function renderLogoWithoutBackground(
     hasTransparency: true,
   };
   const formats: OutputFormat[] = ['avif', 'webp', 'png'];
-  return renderVariants(transparent, sizes, formats, 'removed');
+  return renderVariants(options.images.memory, transparent, sizes, formats, 'removed');
 }
 
 async function writeVariant(

@@ -15,6 +15,7 @@ import {
 } from '../images/sniff-image-type.js';
 import { NotHandledHereError, TransientError } from '../errors.js';
 import { decodesWhole } from '../images/decodes-whole.js';
+import type { ImageRuntime } from '../images/image-runtime.js';
 import { probeImage } from '../images/probe-image.js';
 import type { MediaRecord } from '../db/records.js';
 import type { Storage } from '../storage/storage.js';
@@ -39,6 +40,7 @@ export interface RetrieveOptions {
   storage: Storage;
   maxUploadBytes: number;
   maxInputPixels: number;
+  images: ImageRuntime;
   openers: Partial<Record<MediaRecord['source'], SourceOpener>>;
   /** Until when main API calls are held back (MainApiClient.heldUntilMs). */
   mainApiHeldUntilMs?: () => number;
@@ -81,7 +83,13 @@ export function createRetrieveStep(options: RetrieveOptions): Step {
       }
       const stored = options.storage.absolutePath(relativePath);
       // Before the probe: a body cut inside the header would otherwise be judged "not an image".
-      if (!endKnown && !(await decodesWhole(stored, options.maxInputPixels)))
+      if (
+        !endKnown &&
+        !(await decodesWhole(stored, {
+          maxInputPixels: options.maxInputPixels,
+          memory: options.images.memory,
+        }))
+      )
         throw new TransientError(
           `the download of ${media.source_path} ended with its connection and the image does not decode whole: cut short? will retry`,
         );

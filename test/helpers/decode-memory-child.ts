@@ -6,11 +6,11 @@
 import os from 'node:os';
 import sharp from 'sharp';
 import { decodeOnce } from '../../src/images/decode-once.js';
-import { setImageMemoryBudget } from '../../src/images/memory-budget.js';
+import { ImageMemoryBudget } from '../../src/images/memory-budget.js';
 
 sharp.concurrency(os.availableParallelism());
 sharp.cache(false);
-setImageMemoryBudget(Number(process.env.IMAGE_MEMORY_MB ?? 128));
+const memory = new ImageMemoryBudget(Number(process.env.IMAGE_MEMORY_MB ?? 128));
 const files = process.argv.slice(2);
-await Promise.all(files.map((file) => decodeOnce(file, 1200, 1200, 100_000_000)));
+await Promise.all(files.map((file) => decodeOnce(file, 1200, 1200, { maxInputPixels: 100_000_000, memory })));
 console.log(JSON.stringify({ peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));

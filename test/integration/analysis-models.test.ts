@@ -13,14 +13,18 @@ import type { ReadText } from '../../src/analysis/models/text-reader.js';
 import type { AnalysisProvider, ProviderReport } from '../../src/analysis/analysis-provider.js';
 import { silentLogger } from '../../src/log.js';
 import type { Role } from '../../src/media-roles.js';
+import { ImageMemoryBudget } from '../../src/images/memory-budget.js';
 import { SAMPLE } from '../helpers/image-fixtures.js';
+
+/** Decoded as the analyse step decodes (the default pixel limit and memory budget). */
+const LIMITS = { maxInputPixels: 100_000_000, memory: new ImageMemoryBudget(128) };
 
 async function analyse(
   provider: AnalysisProvider,
   name: string,
   role: Role = 'product',
 ): Promise<ProviderReport> {
-  return provider.analyse(await analysisInputFor(SAMPLE(name), role));
+  return provider.analyse(await analysisInputFor(SAMPLE(name), role, LIMITS));
 }
 
 const textOf = (report: ProviderReport) => report.fields.detected_text?.value as ReadText;

@@ -13,13 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { findAnalysis, parseJsonColumn } from '../../src/db/media-outputs.js';
 import { ingestFiles } from '../../src/intake/ingest-files.js';
-import { buildPipeline } from '../../src/pipeline.js';
 import { buildCompleteBody } from '../../src/steps/callback-body.js';
 import { findChecklist, findMedia } from '../../src/db/records.js';
 import { FileStorage } from '../../src/storage/storage.js';
 import { SAMPLE } from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { withPipeline } from '../helpers/pipeline.js';
 
 interface Received {
   authorization: string | undefined;
@@ -86,7 +86,9 @@ describe('analysis providers in the pipeline', () => {
   async function process(env: Record<string, string>, file: string) {
     const config = loadConfig({ DATABASE_URL: t.url, STORAGE_DIR: path.join(dir, 'storage'), ...env });
     const [id] = await ingestFiles(t.db, [file], { userId: 9, role: 'product', isTestData: true });
-    await makeWorker(t.db, buildPipeline(config, t.db, new FileStorage(config.storageDir))).run();
+    await withPipeline(config, t.db, new FileStorage(config.storageDir), (steps) =>
+      makeWorker(t.db, steps).run(),
+    );
     return {
       id: id!,
       analysis: await findAnalysis(t.db, id!),

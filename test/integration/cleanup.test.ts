@@ -11,12 +11,12 @@ import { runCleanup } from '../../src/cleanup/run-cleanup.js';
 import { loadConfig } from '../../src/config.js';
 import { listVariants } from '../../src/db/media-outputs.js';
 import { ingestFiles } from '../../src/intake/ingest-files.js';
-import { buildPipeline } from '../../src/pipeline.js';
 import { FileStorage } from '../../src/storage/storage.js';
 import { SAMPLE } from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { runCli } from '../helpers/processes.js';
 import { availableDialects, createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { withPipeline } from '../helpers/pipeline.js';
 
 const ITEMS = 2000;
 const DAY = 86_400_000;
@@ -251,7 +251,9 @@ describe.each(availableDialects())('cleanup on %s', (dialect) => {
       ],
       { userId: 2, role: 'product', isTestData: false },
     );
-    const working = makeWorker(t.db, buildPipeline(config, t.db, storage), { concurrency: 2 }).run();
+    const working = withPipeline(config, t.db, storage, (steps) =>
+      makeWorker(t.db, steps, { concurrency: 2 }).run(),
+    );
     let rounds = 0;
     let finished = false;
     void working.then(() => (finished = true));

@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPipeline } from '../../src/pipeline.js';
 import { loadConfig } from '../../src/config.js';
 import { findAnalysis, listVariants } from '../../src/db/media-outputs.js';
 import { findMedia } from '../../src/db/records.js';
@@ -12,6 +11,7 @@ import { FileStorage } from '../../src/storage/storage.js';
 import { SAMPLE } from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { availableDialects, createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { withPipeline } from '../helpers/pipeline.js';
 
 describe.each(availableDialects())('duplicate uploads on %s', (dialect) => {
   let t: TestDatabase;
@@ -35,7 +35,7 @@ describe.each(availableDialects())('duplicate uploads on %s', (dialect) => {
       isTestData: false,
     });
     const [otherRole] = await ingestFiles(t.db, [file], { userId: 3, role: 'profile', isTestData: false });
-    await makeWorker(t.db, buildPipeline(config, t.db, storage), { concurrency: 1 }).run();
+    await withPipeline(config, t.db, storage, (steps) => makeWorker(t.db, steps, { concurrency: 1 }).run());
 
     const original = (await findMedia(t.db, first!))!;
     const duplicate = (await findMedia(t.db, second!))!;

@@ -15,11 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { listVariants } from '../../src/db/media-outputs.js';
 import { ingestFiles } from '../../src/intake/ingest-files.js';
-import { buildPipeline } from '../../src/pipeline.js';
 import { FileStorage } from '../../src/storage/storage.js';
 import { SAMPLE } from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { withPipeline } from '../helpers/pipeline.js';
 
 const FACE = [0.12, 0.2, 0.08, 0.25];
 
@@ -86,7 +86,9 @@ describe('face-aware cover crops', () => {
       ANALYSIS_REMOTE_URL: visionUrl,
     });
     const [id] = await ingestFiles(t.db, [scene], { userId: 3, role: 'product', isTestData: true });
-    await makeWorker(t.db, buildPipeline(config, t.db, new FileStorage(config.storageDir))).run();
+    await withPipeline(config, t.db, new FileStorage(config.storageDir), (steps) =>
+      makeWorker(t.db, steps).run(),
+    );
     return (await listVariants(t.db, id!))
       .filter((v) => (v.size === 'thumbnail' || v.size === 'grid') && v.format === 'jpeg')
       .map((v) => path.join(config.storageDir, v.path));

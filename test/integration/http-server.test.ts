@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPipeline } from '../../src/pipeline.js';
 import { loadConfig } from '../../src/config.js';
 import { connectDatabase } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/database-url.js';
@@ -25,6 +24,7 @@ import * as fixtures from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { waitFor } from '../helpers/processes.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { withPipeline } from '../helpers/pipeline.js';
 
 const KEY = 'test-key-0123456789';
 
@@ -57,7 +57,7 @@ describe('HTTP server', () => {
         isTestData: false,
       })
     )[0]!;
-    await makeWorker(t.db, buildPipeline(config, t.db, storage)).run();
+    await withPipeline(config, t.db, storage, (steps) => makeWorker(t.db, steps).run());
     await t.db('media_files').where({ id: id.deleted }).update({ status: 'deleted', deleted_at: Date.now() });
     id.pending = (
       await ingestFiles(t.db, [fixtures.SAMPLE('coffee-cup.png')], {

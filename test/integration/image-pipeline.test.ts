@@ -7,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPipeline } from '../../src/pipeline.js';
 import { loadConfig } from '../../src/config.js';
 import { listVariants, findAnalysis } from '../../src/db/media-outputs.js';
 import { findChecklist, findMedia } from '../../src/db/records.js';
@@ -18,6 +17,7 @@ import { FileStorage } from '../../src/storage/storage.js';
 import * as fixtures from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { withPipeline } from '../helpers/pipeline.js';
 
 describe('image pipeline', () => {
   let t: TestDatabase;
@@ -66,7 +66,7 @@ describe('image pipeline', () => {
       Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'),
       'product',
     );
-    await makeWorker(t.db, buildPipeline(config, t.db, storage), { concurrency: 2 }).run();
+    await withPipeline(config, t.db, storage, (steps) => makeWorker(t.db, steps, { concurrency: 2 }).run());
   });
   afterAll(async () => {
     await t.drop();
@@ -144,7 +144,7 @@ describe('image pipeline', () => {
     const big = await sharp(fixtures.SAMPLE('hubble-deep-field.jpg')).resize(3000).jpeg().toBuffer();
     const id = await ingest('big.jpg', big, 'product');
     const config = loadConfig({ DATABASE_URL: t.url, STORAGE_DIR: storage.root });
-    await makeWorker(t.db, buildPipeline(config, t.db, storage)).run();
+    await withPipeline(config, t.db, storage, (steps) => makeWorker(t.db, steps).run());
     const zoom = (await listVariants(t.db, id)).filter((v) => v.size === 'zoom');
     expect(zoom.map((v) => [v.format, v.width, v.height]).sort()).toEqual([
       ['avif', 2400, 2093],

@@ -20,13 +20,13 @@ import { VariantLookup } from '../../src/http/variant-lookup.js';
 import { MainApiClient } from '../../src/intake/main-api-client.js';
 import type { Logger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
-import { buildPipeline } from '../../src/pipeline.js';
 import { FileStorage } from '../../src/storage/storage.js';
 import { FakeMainApi } from '../helpers/fake-main-api.js';
 import { fakeMainApiClient, fakeMainApiPoller } from '../helpers/main-api-clients.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { runCli, waitFor } from '../helpers/processes.js';
 import { availableDialects, createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { withPipeline } from '../helpers/pipeline.js';
 
 describe.each(availableDialects())('main API delivery on %s', (dialect) => {
   let t: TestDatabase;
@@ -80,8 +80,13 @@ describe.each(availableDialects())('main API delivery on %s', (dialect) => {
       ANALYSIS_PROVIDERS: 'local',
       GONE_CONFIRM_MS: '50',
     });
-    const steps = buildPipeline(config, t.db, new FileStorage(config.storageDir), { mainApi: client });
-    await makeWorker(t.db, steps, { maxAttempts, retryBaseMs: 30, concurrency: 1 }).run();
+    await withPipeline(
+      config,
+      t.db,
+      new FileStorage(config.storageDir),
+      (steps) => makeWorker(t.db, steps, { maxAttempts, retryBaseMs: 30, concurrency: 1 }).run(),
+      { mainApi: client },
+    );
   }
 
   async function itemOf(mainApiId: number) {

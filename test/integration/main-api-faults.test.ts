@@ -16,12 +16,12 @@ import { MainApiClient } from '../../src/intake/main-api-client.js';
 import { retryAfterMs } from '../../src/intake/main-api-rate-limit.js';
 import { MainApiPoller } from '../../src/intake/main-api-poller.js';
 import { silentLogger } from '../../src/log.js';
-import { buildPipeline } from '../../src/pipeline.js';
 import { FileStorage } from '../../src/storage/storage.js';
 import { FakeMainApi } from '../helpers/fake-main-api.js';
 import { SAMPLE } from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { withPipeline } from '../helpers/pipeline.js';
 
 describe('main API faults', () => {
   let t: TestDatabase;
@@ -89,11 +89,13 @@ describe('main API faults', () => {
     });
     const { client, poller } = connect(timeoutMs);
     await poller.pollOnce();
-    await makeWorker(
+    await withPipeline(
+      config,
       t.db,
-      buildPipeline(config, t.db, new FileStorage(config.storageDir), { mainApi: client }),
-      { maxAttempts: 4, retryBaseMs: 30, authPauseMs: 300 },
-    ).run();
+      new FileStorage(config.storageDir),
+      (steps) => makeWorker(t.db, steps, { maxAttempts: 4, retryBaseMs: 30, authPauseMs: 300 }).run(),
+      { mainApi: client },
+    );
     await poller.pollOnce();
   }
 

@@ -17,13 +17,13 @@ import { findChecklist, findMedia } from '../../src/db/records.js';
 import { requeueItems } from '../../src/db/requeue-items.js';
 import { RateLimitError } from '../../src/errors.js';
 import { MainApiClient } from '../../src/intake/main-api-client.js';
-import { buildPipeline } from '../../src/pipeline.js';
 import { FileStorage } from '../../src/storage/storage.js';
 import { VariantLookup } from '../../src/http/variant-lookup.js';
 import { FakeMainApi } from '../helpers/fake-main-api.js';
 import { fakeMainApiClient, fakeMainApiPoller } from '../helpers/main-api-clients.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { withPipeline } from '../helpers/pipeline.js';
 
 describe('main API resilience', () => {
   let t: TestDatabase;
@@ -71,8 +71,13 @@ describe('main API resilience', () => {
       GONE_CONFIRM_MS: '50',
     });
     const storage = new FileStorage(config.storageDir);
-    const steps = buildPipeline(config, t.db, storage, client ? { mainApi: client } : {});
-    await makeWorker(t.db, steps, { maxAttempts, retryBaseMs: 30, concurrency: 1 }).run();
+    await withPipeline(
+      config,
+      t.db,
+      storage,
+      (steps) => makeWorker(t.db, steps, { maxAttempts, retryBaseMs: 30, concurrency: 1 }).run(),
+      client ? { mainApi: client } : {},
+    );
   }
 
   async function itemOf(mainApiId: number) {
@@ -144,12 +149,13 @@ describe('main API resilience', () => {
       STORAGE_DIR: path.join(dir, 'storage'),
       ANALYSIS_PROVIDERS: 'local',
     });
-    const steps = buildPipeline(config, t.db, new FileStorage(config.storageDir));
-    const worker = makeWorker(t.db, steps, { once: false, concurrency: 1 });
-    const running = worker.run();
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    worker.stop();
-    await running;
+    await withPipeline(config, t.db, new FileStorage(config.storageDir), async (steps) => {
+      const worker = makeWorker(t.db, steps, { once: false, concurrency: 1 });
+      const running = worker.run();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      worker.stop();
+      await running;
+    });
     const before = await itemOf(id);
     expect(before.checklist).toMatchObject({
       state: 'queued',

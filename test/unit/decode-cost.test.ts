@@ -7,11 +7,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidInputError, TransientError } from '../../src/errors.js';
 import { decodeCost, heldBytesPerInputPixel } from '../../src/images/decode-cost.js';
 import { decodeOnce } from '../../src/images/decode-once.js';
-import { estimatedBytes, setImageMemoryBudget } from '../../src/images/memory-budget.js';
+import { ImageMemoryBudget, estimatedBytes } from '../../src/images/memory-budget.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-decode-cost-'));
 const SIDE = 1600;
@@ -30,7 +30,6 @@ async function write(name: string, encode: (image: Sharp) => Sharp): Promise<str
 const header = async (file: string) => sharp(file).metadata();
 
 describe('decode cost', () => {
-  afterEach(() => setImageMemoryBudget(128));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('charges nothing per input pixel where the decoder streams or shrinks on load', async () => {
@@ -61,19 +60,22 @@ describe('decode cost', () => {
   });
 
   it('refuses, as the input’s fault, a decode larger than eight budgets, and decodes a cheaper one', async () => {
-    setImageMemoryBudget(1); // one decode may hold 8 MB
+    const limits = { maxInputPixels: 1e8, memory: new ImageMemoryBudget(1) }; // one decode may hold 8 MB
     const progressive = await write('big-progressive.jpg', (i) => i.jpeg({ progressive: true }));
     // 1600² × 3 bytes of coefficients = 7.3 MB, plus the 300² output: over 8 MB.
-    await expect(decodeOnce(progressive, 300, 300, 1e8)).rejects.toThrow(InvalidInputError);
-    await expect(decodeOnce(progressive, 300, 300, 1e8)).rejects.toThrow(
+    await expect(decodeOnce(progressive, 300, 300, limits)).rejects.toThrow(InvalidInputError);
+    await expect(decodeOnce(progressive, 300, 300, limits)).rejects.toThrow(
       /would take about 8 MB.*IMAGE_MEMORY_MB/,
     );
     const baseline = await write('big-baseline.jpg', (i) => i.jpeg());
-    const decoded = await decodeOnce(baseline, 300, 300, 1e8);
+    const decoded = await decodeOnce(baseline, 300, 300, limits);
     expect([decoded.width, decoded.height]).toEqual([300, 300]);
   });
 
   it('keeps a missing original transient (read by node, errno kept), not the input’s fault', async () => {
-    await expect(decodeOnce(path.join(dir, 'vanished.jpg'), 300, 300, 1e8)).rejects.toThrow(TransientError);
+    const limits = { maxInputPixels: 1e8, memory: new ImageMemoryBudget(128) };
+    await expect(decodeOnce(path.join(dir, 'vanished.jpg'), 300, 300, limits)).rejects.toThrow(
+      TransientError,
+    );
   });
 });

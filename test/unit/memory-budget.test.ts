@@ -1,16 +1,16 @@
 /** The image memory budget: big operations take turns, small ones share, an oversized one runs alone. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { setImageMemoryBudget, withImageMemory } from '../../src/images/memory-budget.js';
+import { describe, expect, it } from 'vitest';
+import { ImageMemoryBudget } from '../../src/images/memory-budget.js';
 
 const MB = 2 ** 20;
 
 /** Runs jobs of the given sizes (MB) at once; returns the most that were ever running together. */
-async function mostAtOnce(sizes: number[]): Promise<number> {
+async function mostAtOnce(budget: ImageMemoryBudget, sizes: number[]): Promise<number> {
   let running = 0;
   let most = 0;
   await Promise.all(
     sizes.map((size) =>
-      withImageMemory(size * MB, async () => {
+      budget.run(size * MB, async () => {
         running++;
         most = Math.max(most, running);
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -22,28 +22,32 @@ async function mostAtOnce(sizes: number[]): Promise<number> {
 }
 
 describe('image memory budget', () => {
-  afterEach(() => setImageMemoryBudget(128));
-
   it('lets small operations run together', async () => {
-    setImageMemoryBudget(100);
-    expect(await mostAtOnce([10, 10, 10, 10])).toBe(4);
+    expect(await mostAtOnce(new ImageMemoryBudget(100), [10, 10, 10, 10])).toBe(4);
   });
 
   it('makes large operations take turns', async () => {
-    setImageMemoryBudget(100);
-    expect(await mostAtOnce([60, 60, 60])).toBe(1);
+    expect(await mostAtOnce(new ImageMemoryBudget(100), [60, 60, 60])).toBe(1);
   });
 
   it('runs an operation larger than the whole budget alone instead of never', async () => {
-    setImageMemoryBudget(100);
-    expect(await mostAtOnce([500, 10])).toBe(1);
+    expect(await mostAtOnce(new ImageMemoryBudget(100), [500, 10])).toBe(1);
   });
 
   it('gives the budget back when an operation fails', async () => {
-    setImageMemoryBudget(100);
-    await expect(withImageMemory(90 * MB, () => Promise.reject(new Error('encoder failed')))).rejects.toThrow(
+    const budget = new ImageMemoryBudget(100);
+    await expect(budget.run(90 * MB, () => Promise.reject(new Error('encoder failed')))).rejects.toThrow(
       'encoder failed',
     );
-    expect(await mostAtOnce([90])).toBe(1);
+    expect(await mostAtOnce(budget, [90])).toBe(1);
+  });
+
+  it('keeps budgets apart: one runtime waiting never holds up another', async () => {
+    const busy = new ImageMemoryBudget(100);
+    let release!: () => void;
+    const holding = busy.run(100 * MB, () => new Promise<void>((resolve) => (release = resolve)));
+    expect(await mostAtOnce(new ImageMemoryBudget(100), [60])).toBe(1);
+    release();
+    await holding;
   });
 });
