@@ -17,34 +17,13 @@ import {
   port,
   positiveInt,
   text,
-  type Parser,
 } from './config-parsers.js';
+import { option, optional, type ParsedSoFar } from './config-row.js';
+import { STORAGE_OPTIONS } from './config-storage-options.js';
 import { parseDatabaseUrl } from './db/database-url.js';
 import { parseRetentionDays } from './retention.js';
 
-/** The values parsed so far, in table order: what a computed default may look at. */
-export type ParsedSoFar = Readonly<Record<string, unknown>>;
-
-export interface Option<K extends string, T> {
-  key: K;
-  env: string;
-  doc: string;
-  /** Undefined: the setting may be absent (its value is then undefined). */
-  default: string | ((parsed: ParsedSoFar) => string) | undefined;
-  parse: Parser<T>;
-}
-
-/** A setting that always has a value (its default, when not given). */
-function option<const K extends string, T>(
-  spec: Option<K, T> & { default: NonNullable<Option<K, T>['default']> },
-) {
-  return spec as Option<K, T> & { readonly required: true };
-}
-
-/** A setting that may be absent. */
-function optional<const K extends string, T>(spec: Option<K, T> & { default: undefined }) {
-  return spec as Option<K, T> & { readonly required: false };
-}
+export type { Option, ParsedSoFar } from './config-row.js';
 
 /** PUBLIC_BASE_URL's default: this server's own address. */
 function ownBaseUrl(parsed: ParsedSoFar): string {
@@ -68,13 +47,7 @@ export const OPTIONS = [
     parse: nonNegativeInt,
     doc: 'how long start-up waits for an unreachable database (0: fail at once); unset: for ever for run and migrate, 0 for the other commands',
   }),
-  option({
-    key: 'storageDir',
-    env: 'STORAGE_DIR',
-    default: 'var/storage',
-    parse: text,
-    doc: 'directory holding bulk/ and library/',
-  }),
+  ...STORAGE_OPTIONS,
   optional({
     key: 'mainApiUrl',
     env: 'MAIN_API_URL',

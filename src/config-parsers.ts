@@ -25,6 +25,14 @@ export const text: Parser<string> = (raw) => {
   if (raw.trim() === '') throw new Error('must not be empty');
   return raw.trim();
 };
+const TRUE = ['true', '1', 'yes', 'on'];
+const FALSE = ['false', '0', 'no', 'off'];
+export const boolean: Parser<boolean> = (raw) => {
+  const value = raw.trim().toLowerCase();
+  if (TRUE.includes(value)) return true;
+  if (FALSE.includes(value)) return false;
+  throw new Error(`must be true or false (got "${raw}")`);
+};
 export function httpUrl(raw: string): string {
   let url: URL;
   try {

@@ -3,7 +3,9 @@
  * these problems to the ones the option table found, so every mistake is
  * reported at once.
  */
+import path from 'node:path';
 import type { Config } from './config-type.js';
+import { describeLocation, type StorageLocation } from './storage/storage-url.js';
 
 type Values = Partial<Record<keyof Config, unknown>>;
 
@@ -42,6 +44,35 @@ export function crossFieldProblems(values: Values): string[] {
     const high = values[rule.high];
     if (typeof low === 'number' && typeof high === 'number' && low > high)
       problems.push(rule.message(low, high));
+  }
+  return [...problems, ...storageProblems(values)];
+}
+
+/**
+ * STORAGE_URL wins over STORAGE_DIR, whose default follows an fs: URL; so
+ * the two disagree only when both were set to different directories. The
+ * S3 settings without an s3:// STORAGE_URL would be silently ignored.
+ */
+function storageProblems(values: Values): string[] {
+  const problems: string[] = [];
+  const location = values.storageUrl as StorageLocation | undefined;
+  const directory = values.storageDir;
+  if (location?.kind === 'fs' && typeof directory === 'string' && path.resolve(directory) !== location.root) {
+    problems.push(
+      `STORAGE_URL (${describeLocation(location)}) and STORAGE_DIR (${directory}) name different directories: set only STORAGE_URL`,
+    );
+  }
+  if (location?.kind !== 's3') {
+    for (const [key, env] of [
+      ['s3Endpoint', 'S3_ENDPOINT'],
+      ['s3Region', 'S3_REGION'],
+    ] as const) {
+      if (values[key] !== undefined) {
+        problems.push(
+          `${env} is set but STORAGE_URL is not an s3:// URL: set STORAGE_URL=s3://bucket/prefix`,
+        );
+      }
+    }
   }
   return problems;
 }

@@ -1,0 +1,53 @@
+/**
+ * The storage rows of the option table: where media lives (STORAGE_URL, or
+ * the older STORAGE_DIR) and how an S3-compatible server is reached.
+ * config-rules.ts refuses the combinations that contradict each other.
+ */
+import path from 'node:path';
+import { boolean, httpUrl, text } from './config-parsers.js';
+import { option, optional, type ParsedSoFar } from './config-row.js';
+import { parseStorageUrl } from './storage/storage-url.js';
+
+/** STORAGE_DIR's default: the directory of an fs: STORAGE_URL, so both always agree; else var/storage. */
+function storageDirDefault(parsed: ParsedSoFar): string {
+  const location = parsed.storageUrl as ReturnType<typeof parseStorageUrl> | undefined;
+  return location?.kind === 'fs' ? location.root : path.join('var', 'storage');
+}
+
+export const STORAGE_OPTIONS = [
+  optional({
+    key: 'storageUrl',
+    env: 'STORAGE_URL',
+    default: undefined,
+    parse: parseStorageUrl,
+    doc: 's3://bucket[/prefix] (an S3-compatible bucket: S3_ENDPOINT, S3_REGION, credentials from AWS_ACCESS_KEY_ID … or the SDK chain) or fs:<dir> / <dir>; wins over STORAGE_DIR, and with an fs: URL a STORAGE_DIR naming another directory is an error; unset: STORAGE_DIR',
+  }),
+  option({
+    key: 'storageDir',
+    env: 'STORAGE_DIR',
+    default: storageDirDefault,
+    parse: text,
+    doc: 'directory holding bulk/ and library/ (same as STORAGE_URL=fs:<dir>; default var/storage)',
+  }),
+  optional({
+    key: 's3Endpoint',
+    env: 'S3_ENDPOINT',
+    default: undefined,
+    parse: httpUrl,
+    doc: 'S3 API base URL for a non-AWS server (MinIO, R2, GCS, Ceph, Garage); unset: AWS S3. Only with an s3:// STORAGE_URL',
+  }),
+  optional({
+    key: 's3Region',
+    env: 'S3_REGION',
+    default: undefined,
+    parse: text,
+    doc: 'region requests are signed for; unset: AWS_REGION, else us-east-1. Only with an s3:// STORAGE_URL',
+  }),
+  option({
+    key: 's3ForcePathStyle',
+    env: 'S3_FORCE_PATH_STYLE',
+    default: (parsed) => String(parsed.s3Endpoint !== undefined),
+    parse: boolean,
+    doc: 'address the bucket as <endpoint>/<bucket> instead of <bucket>.<endpoint> (default: true when S3_ENDPOINT is set, as MinIO, Ceph and Garage need)',
+  }),
+] as const;
