@@ -1,5 +1,8 @@
 /** What cleanup reads: which items a retention rule selects, the files each one has, and every path a row points at. */
 import type { Db } from './connect.js';
+import { toMediaRecord, type MediaRecord } from './records.js';
+import { toCount, toNumber, type RawRow } from './row-values.js';
+import { toVariantRecord, type RawVariantRow } from './variant-rows.js';
 
 /** Items a retention rule removes: test data, or items whose expires_at has passed. */
 export type CleanupSelection = { kind: 'test-data' } | { kind: 'expired'; now: number };
@@ -18,9 +21,9 @@ export interface StoredOriginal {
 /** Items not deleted yet: the most a cleanup run can touch. */
 export async function countLiveItems(db: Db): Promise<number> {
   const row = (await db('media_files').whereNot({ status: 'deleted' }).count({ n: '*' }).first()) as {
-    n: number | string;
+    n: unknown;
   };
-  return Number(row.n);
+  return toCount(row.n);
 }
 
 /** The next batch of ids a selection picks among items not deleted, in id order, after `afterId`. */
@@ -33,24 +36,26 @@ export async function selectLiveItemIds(
   const query = db('media_files').select('id').whereNot({ status: 'deleted' }).andWhere('id', '>', afterId);
   if (selection.kind === 'test-data') query.where({ is_test_data: true });
   else query.where('expires_at', '<=', selection.now);
-  const rows = (await query.orderBy('id').limit(limit)) as Array<{ id: number | string }>;
-  return rows.map((row) => Number(row.id));
+  const rows = (await query.orderBy('id').limit(limit)) as Array<RawRow<MediaRecord, 'id'>>;
+  return rows.map((row) => toMediaRecord(row).id);
 }
 
 export async function filesOf(db: Db, ids: readonly number[]): Promise<ItemFiles[]> {
   if (ids.length === 0) return [];
-  const media = (await db('media_files').select('id', 'bulk_path').whereIn('id', ids)) as Array<{
-    id: number | string;
-    bulk_path: string | null;
-  }>;
-  const variants = (await db('media_variants').select('media_id', 'path').whereIn('media_id', ids)) as Array<{
-    media_id: number | string;
-    path: string;
-  }>;
+  const media = (
+    (await db('media_files').select('id', 'bulk_path').whereIn('id', ids)) as Array<
+      RawRow<MediaRecord, 'id' | 'bulk_path'>
+    >
+  ).map(toMediaRecord);
+  const variants = (
+    (await db('media_variants').select('media_id', 'path').whereIn('media_id', ids)) as Array<
+      RawVariantRow<'media_id' | 'path'>
+    >
+  ).map(toVariantRecord);
   return media.map((m) => ({
-    id: Number(m.id),
+    id: m.id,
     bulkPath: m.bulk_path,
-    variantPaths: variants.filter((v) => Number(v.media_id) === Number(m.id)).map((v) => v.path),
+    variantPaths: variants.filter((v) => v.media_id === m.id).map((v) => v.path),
   }));
 }
 
@@ -60,8 +65,9 @@ export async function originalsCompletedBefore(db: Db, completedBefore: number):
     .select('id', 'bulk_path')
     .where({ status: 'completed' })
     .whereNotNull('bulk_path')
-    .andWhere('completed_at', '<', completedBefore)) as Array<{ id: number | string; bulk_path: string }>;
-  return rows.map((row) => ({ id: Number(row.id), bulkPath: row.bulk_path }));
+    .andWhere('completed_at', '<', completedBefore)) as Array<RawRow<MediaRecord, 'id' | 'bulk_path'>>;
+  // whereNotNull('bulk_path'): every row has one.
+  return rows.map(toMediaRecord).map((row) => ({ id: row.id, bulkPath: row.bulk_path! }));
 }
 
 /** Every storage path a row points at: originals and variant files. */
@@ -73,6 +79,6 @@ export async function knownStoragePaths(db: Db): Promise<string[]> {
 }
 
 export async function completedItemIds(db: Db): Promise<number[]> {
-  const ids = (await db('media_files').where({ status: 'completed' }).pluck('id')) as Array<number | string>;
-  return ids.map(Number);
+  const ids = (await db('media_files').where({ status: 'completed' }).pluck('id')) as unknown[];
+  return ids.map(toNumber);
 }

@@ -14,6 +14,8 @@
  */
 import type { Db } from './connect.js';
 import { insertEvent, retryDbTransaction } from './fenced-update.js';
+import { toChecklistRecord, type ChecklistRecord } from './records.js';
+import type { RawRow } from './row-values.js';
 import { STEP_COLUMN, attemptsColumn, parseStepName } from './step-columns.js';
 
 export interface HealBudget {
@@ -33,13 +35,10 @@ export interface HealOptions {
   onGaveUp?: (ids: number[]) => void;
 }
 
-interface Candidate {
-  media_id: number | string;
-  failed_step: string | null;
-  heal_count: number | string;
-  last_error: string | null;
-  created_at: number | string;
-}
+type Candidate = RawRow<
+  ChecklistRecord,
+  'media_id' | 'failed_step' | 'heal_count' | 'last_error' | 'created_at'
+>;
 
 export async function healFailedItems(db: Db, options: HealOptions): Promise<number[]> {
   if (options.limit <= 0) return [];
@@ -52,14 +51,12 @@ export async function healFailedItems(db: Db, options: HealOptions): Promise<num
   if (!options.ignoreSchedule) query.andWhere('next_attempt_at', '<=', now).whereNull('gave_up_at');
   const healed: number[] = [];
   const gaveUp: number[] = [];
-  for (const row of (await query) as Candidate[]) {
-    const item = { mediaId: Number(row.media_id), healCount: Number(row.heal_count), now };
+  for (const row of ((await query) as Candidate[]).map(toChecklistRecord)) {
+    const item = { mediaId: row.media_id, healCount: row.heal_count, now };
     // A delivered item whose report keeps failing is never given up: nobody else would send it.
     const reportOnly = row.failed_step === 'callback';
     const exhausted =
-      options.budget &&
-      !reportOnly &&
-      budgetSpent(options.budget, item.healCount, now - Number(row.created_at));
+      options.budget && !reportOnly && budgetSpent(options.budget, item.healCount, now - row.created_at);
     if (exhausted) {
       if (await giveUp(db, item, `${exhausted}; last error: ${row.last_error ?? 'none'}`))
         gaveUp.push(item.mediaId);

@@ -8,10 +8,20 @@ import {
   type MediaRecord,
   type StepState,
 } from './records.js';
+import {
+  readColumns,
+  toNumber,
+  toNumberOrNull,
+  toText,
+  toTextOrNull,
+  type ColumnReaders,
+  type RawRow,
+} from './row-values.js';
 import { VARIANT_COLUMNS, toVariantRow, type RawVariantRow, type VariantRow } from './variant-rows.js';
 
 export interface EventRecord {
   id: number;
+  media_id: number;
   step: string | null;
   event: string;
   attempt: number | null;
@@ -19,6 +29,23 @@ export interface EventRecord {
   error_class: string | null;
   message: string | null;
   at: number;
+}
+
+const EVENT_READERS: ColumnReaders<EventRecord> = {
+  id: toNumber,
+  media_id: toNumber,
+  step: toTextOrNull,
+  event: toText,
+  attempt: toNumberOrNull,
+  worker_id: toTextOrNull,
+  error_class: toTextOrNull,
+  message: toTextOrNull,
+  at: toNumber,
+};
+
+/** The processing_events mapper. */
+export function toEventRecord(raw: RawRow<EventRecord>): EventRecord {
+  return readColumns(EVENT_READERS, raw);
 }
 
 export interface ItemDetail {
@@ -32,7 +59,9 @@ export interface ItemDetail {
 export async function itemDetail(db: Db, id: number): Promise<ItemDetail | undefined> {
   const [media, checklist] = await Promise.all([findMedia(db, id), findChecklist(db, id)]);
   if (!media || !checklist) return undefined;
-  const events = (await db('processing_events').where({ media_id: id }).orderBy('id')) as EventRecord[];
+  const events = (await db('processing_events').where({ media_id: id }).orderBy('id')) as Array<
+    RawRow<EventRecord>
+  >;
   const variants = (await db('media_variants')
     .select(...VARIANT_COLUMNS)
     .where({ media_id: id })
@@ -41,7 +70,7 @@ export async function itemDetail(db: Db, id: number): Promise<ItemDetail | undef
     media,
     checklist,
     steps: stepStates(checklist),
-    events: events.map((event) => ({ ...event, id: Number(event.id), at: Number(event.at) })),
+    events: events.map(toEventRecord),
     variants: variants.map(toVariantRow),
   };
 }

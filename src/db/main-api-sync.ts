@@ -9,6 +9,8 @@
 import type { Db } from './connect.js';
 import { insertEvent, retryDbTransaction } from './fenced-update.js';
 import { insertMedia, type NewMedia } from './insert-media.js';
+import { toMediaRecord, type MediaRecord } from './records.js';
+import type { RawRow } from './row-values.js';
 
 const CHUNK = 500;
 
@@ -18,8 +20,8 @@ export async function knownMainApiIds(db: Db, ids: readonly number[]): Promise<S
   for (let i = 0; i < ids.length; i += CHUNK) {
     const rows = (await db('media_files')
       .select('main_api_id')
-      .whereIn('main_api_id', ids.slice(i, i + CHUNK))) as Array<{ main_api_id: number | string }>;
-    for (const row of rows) known.add(Number(row.main_api_id));
+      .whereIn('main_api_id', ids.slice(i, i + CHUNK))) as Array<RawRow<MediaRecord, 'main_api_id'>>;
+    for (const row of rows) known.add(toMediaRecord(row).main_api_id!);
   }
   return known;
 }
@@ -56,13 +58,10 @@ export interface LostCallbacks {
   exhausted: number[];
 }
 
-interface CompletedRow {
-  id: number | string;
-  callback_reported_at: number | string | null;
-  completed_at: number | string | null;
-  callback_resends: number | string;
-  callback_resent_at: number | string | null;
-}
+type CompletedRow = Pick<
+  MediaRecord,
+  'id' | 'callback_reported_at' | 'completed_at' | 'callback_resends' | 'callback_resent_at'
+>;
 
 /**
  * Completed uploads still listed as pending upstream: a callback the main API
@@ -88,15 +87,12 @@ export async function lostCallbacks(
         'm.callback_resent_at',
       )
       .where({ 'm.source': 'main_api', 'm.status': 'completed', 'c.state': 'completed' })
-      .whereIn('m.main_api_id', mainApiIds.slice(i, i + CHUNK))) as CompletedRow[];
-    for (const row of rows) {
-      const resends = Number(row.callback_resends);
-      if (resends >= policy.maxResends) result.exhausted.push(Number(row.id));
-      else if (
-        isResendDue(row, resends, policy, now) &&
-        (await claimResend(db, Number(row.id), resends, now))
-      )
-        result.due.push(Number(row.id));
+      .whereIn('m.main_api_id', mainApiIds.slice(i, i + CHUNK))) as Array<RawRow<CompletedRow>>;
+    for (const row of rows.map(toMediaRecord)) {
+      const resends = row.callback_resends;
+      if (resends >= policy.maxResends) result.exhausted.push(row.id);
+      else if (isResendDue(row, resends, policy, now) && (await claimResend(db, row.id, resends, now)))
+        result.due.push(row.id);
     }
   }
   return result;
@@ -105,7 +101,7 @@ export async function lostCallbacks(
 function isResendDue(row: CompletedRow, resends: number, policy: ResendPolicy, now: number): boolean {
   // From when the main API accepted the completion (not completed_at: that is when the item became
   // servable, before its callback — a slow callback would be re-sent right after it was accepted).
-  const last = Number(row.callback_resent_at ?? row.callback_reported_at ?? row.completed_at ?? now);
+  const last = row.callback_resent_at ?? row.callback_reported_at ?? row.completed_at ?? now;
   return now - last >= policy.firstAfterMs * policy.factor ** resends;
 }
 
@@ -155,23 +151,20 @@ export async function claimFailuresToReport(
     })
     .orderBy('m.failure_report_claimed_at')
     .orderBy('m.id')
-    .limit(limit)) as Array<{
-    id: number | string;
-    main_api_id: number | string;
-    failure_report_claimed_at: unknown;
-  }>;
+    .limit(limit)) as Array<RawRow<MediaRecord, 'id' | 'main_api_id' | 'failure_report_claimed_at'>>;
   const claimed: FailureToReport[] = [];
-  for (const row of rows) {
+  for (const row of rows.map(toMediaRecord)) {
     const previous = row.failure_report_claimed_at;
     const matched = await db('media_files')
       .where({ id: row.id })
       .whereNull('failure_reported_at')
       .andWhere((q) => {
         if (previous === null) void q.whereNull('failure_report_claimed_at');
-        else void q.where('failure_report_claimed_at', Number(previous));
+        else void q.where('failure_report_claimed_at', previous);
       })
       .update({ failure_report_claimed_at: now });
-    if (matched === 1) claimed.push({ id: Number(row.id), mainApiId: Number(row.main_api_id) });
+    // A main API upload always has its main_api_id (0 only if the row was written by hand without one).
+    if (matched === 1) claimed.push({ id: row.id, mainApiId: row.main_api_id ?? 0 });
   }
   return claimed;
 }

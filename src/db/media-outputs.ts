@@ -1,10 +1,13 @@
 /** The results of analyse and resize: variant rows, the analysis row, and the duplicate lookup that reuses them. */
 import type { Db } from './connect.js';
 import { fencedUpdate, type ClaimGuard } from './fenced-update.js';
-import type { MediaRecord } from './records.js';
+import { toAnalysisRecord, type AnalysisRecord } from './analysis-rows.js';
+import { toMediaRecord, type MediaRecord } from './records.js';
+import { parseJson, type RawRow } from './row-values.js';
 import { VARIANT_COLUMNS, toVariantRow, type RawVariantRow, type VariantRow } from './variant-rows.js';
 
 export type { VariantRow } from './variant-rows.js';
+export type { AnalysisRecord } from './analysis-rows.js';
 
 /** Replaces the item's variant rows (a re-run converges to the same set) and sets its library path. */
 export async function saveVariants(
@@ -34,17 +37,11 @@ export async function listVariants(db: Db, mediaId: number): Promise<VariantRow[
   return rows.map(toVariantRow);
 }
 
+/** The analysis row as stored (JSON columns as text): what saveAnalysis writes and a duplicate copies. */
 export type AnalysisRow = Record<string, unknown>;
 
-/** A JSON text column of the analysis row, parsed; undefined when empty or not JSON. */
-export function parseJsonColumn(value: unknown): unknown {
-  if (typeof value !== 'string') return value ?? undefined;
-  try {
-    return JSON.parse(value) as unknown;
-  } catch {
-    return undefined;
-  }
-}
+/** A JSON text column of the stored analysis row, parsed; undefined when empty or not JSON. */
+export const parseJsonColumn: (value: unknown) => unknown = parseJson;
 
 export async function saveAnalysis(db: Db, guard: ClaimGuard, row: AnalysisRow): Promise<void> {
   const now = Date.now();
@@ -62,8 +59,16 @@ export async function saveAnalysis(db: Db, guard: ClaimGuard, row: AnalysisRow):
   });
 }
 
+/** The stored row, unconverted, for copying it to an identical upload (see findAnalysisRecord to read it). */
 export async function findAnalysis(db: Db, mediaId: number): Promise<AnalysisRow | undefined> {
   return (await db('media_ai_analysis').where({ media_id: mediaId }).first()) as AnalysisRow | undefined;
+}
+
+/** The item's analysis, typed: numbers, booleans and parsed JSON columns. */
+export async function findAnalysisRecord(db: Db, mediaId: number): Promise<AnalysisRecord | undefined> {
+  const row = (await db('media_ai_analysis').where({ media_id: mediaId }).first()) as
+    RawRow<AnalysisRecord> | undefined;
+  return row && toAnalysisRecord(row);
 }
 
 /** An earlier completed item with the same bytes and role, whose outputs this upload can reuse. */
@@ -74,6 +79,6 @@ export async function findDuplicateSource(db: Db, media: MediaRecord): Promise<M
     .whereNot({ id: media.id })
     .whereNull('deleted_at')
     .orderBy('id')
-    .first()) as MediaRecord | undefined;
-  return row ? { ...row, id: Number(row.id), user_id: Number(row.user_id) } : undefined;
+    .first()) as RawRow<MediaRecord> | undefined;
+  return row && toMediaRecord(row);
 }

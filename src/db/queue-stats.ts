@@ -1,5 +1,6 @@
 /** Numbers for `stats`: items by status and step, failures by error class, oldest pending age, live workers. */
 import type { Db } from './connect.js';
+import { toCount, toNumberOrNull } from './row-values.js';
 import { STEP_COLUMN, STEP_NAMES, type StepName } from './step-columns.js';
 import { listLiveWorkers, type WorkerRecord } from './workers.js';
 
@@ -30,9 +31,9 @@ async function countBy(
     .where(where)
     .groupBy(column)) as Array<{
     key: string | null;
-    n: number | string;
+    n: unknown;
   }>;
-  return Object.fromEntries(rows.map((row) => [row.key ?? 'none', Number(row.n)]));
+  return Object.fromEntries(rows.map((row) => [row.key ?? 'none', toCount(row.n)]));
 }
 
 /** Items by media status. */
@@ -45,8 +46,9 @@ export async function oldestPendingAgeMs(db: Db, now = Date.now()): Promise<numb
   const oldest = (await db('media_files')
     .whereIn('status', ['pending', 'downloading', 'processing'])
     .min({ at: 'created_at' })
-    .first()) as { at: number | string | null } | undefined;
-  return oldest?.at === null || oldest?.at === undefined ? null : now - Number(oldest.at);
+    .first()) as { at: unknown } | undefined;
+  const at = toNumberOrNull(oldest?.at);
+  return at === null ? null : now - at;
 }
 
 export async function queueStats(db: Db, liveWorkerMs: number): Promise<QueueStats> {
@@ -70,9 +72,9 @@ export async function queueStats(db: Db, liveWorkerMs: number): Promise<QueueSta
     callbackResults: await countCallbackResults(db),
     gaveUp: await countGaveUp(db),
     oldestPendingAgeMs: await oldestPendingAgeMs(db, now),
-    dueNow: Number(queued?.due ?? 0),
-    waitingForRetry: Number(queued?.waiting ?? 0),
-    leased: Number(queued?.leased ?? 0),
+    dueNow: toCount(queued?.due),
+    waitingForRetry: toCount(queued?.waiting),
+    leased: toCount(queued?.leased),
     liveWorkers: await listLiveWorkers(db, liveWorkerMs),
   };
 }
@@ -90,6 +92,6 @@ export async function countGaveUp(db: Db): Promise<number> {
     .where({ state: 'failed' })
     .whereNotNull('gave_up_at')
     .count({ n: '*' })
-    .first()) as { n: number | string } | undefined;
-  return Number(row?.n ?? 0);
+    .first()) as { n: unknown } | undefined;
+  return toCount(row?.n);
 }

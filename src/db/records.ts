@@ -1,7 +1,21 @@
-/** Row shapes read from the database, and the readers that return them. */
+/**
+ * The media_files and processing_checklist rows, their mappers, and the
+ * readers that return them. A mapper converts every column once (BIGINT
+ * strings to numbers, 0/1 to booleans), so callers get the declared types.
+ */
 import type { Db } from './connect.js';
-import type { StepName, StepStatus } from './step-columns.js';
-import { STEP_COLUMN, STEP_NAMES, attemptsColumn } from './step-columns.js';
+import {
+  readColumns,
+  toBoolean,
+  toBooleanOrNull,
+  toNumber,
+  toNumberOrNull,
+  toText,
+  toTextOrNull,
+  type ColumnReaders,
+  type RawRow,
+} from './row-values.js';
+import { STEP_NAMES, type StepName, type StepStatus } from './step-columns.js';
 
 export type MediaStatus = 'pending' | 'downloading' | 'processing' | 'completed' | 'failed' | 'deleted';
 
@@ -20,11 +34,11 @@ export interface MediaRecord {
   sha256: string | null;
   width: number | null;
   height: number | null;
-  has_alpha: boolean | number | null;
+  has_alpha: boolean | null;
   bulk_path: string | null;
   library_path: string | null;
   status: MediaStatus;
-  is_test_data: boolean | number;
+  is_test_data: boolean;
   expires_at: number | null;
   created_at: number;
   updated_at: number;
@@ -35,14 +49,34 @@ export interface MediaRecord {
   callback_reported_at: number | null;
   callback_resends: number;
   callback_resent_at: number | null;
+  failure_reported_at: number | null;
+  failure_report_claimed_at: number | null;
 }
 
 /** What the main API said to an item's completion (see MainApiClient.reportComplete). */
 export type CallbackResult = 'accepted' | 'accepted_minimal' | 'already_processed' | 'upload_unknown';
 
-export interface ChecklistRecord {
+/**
+ * STEP_COLUMN's values under their literal names (step-columns.ts types them
+ * as plain strings), so the checklist's step columns are typed keys;
+ * test/unit/row-mappers.test.ts keeps the two tables equal.
+ */
+const STEP_STATUS_COLUMN = {
+  retrieve: 'retrieve_file',
+  analyse: 'ai_visual_analysis',
+  resize: 'resize_optimize',
+  callback: 'update_callback',
+} as const satisfies Record<StepName, string>;
+
+type StepStatusColumn = (typeof STEP_STATUS_COLUMN)[StepName];
+type StepAttemptsColumn = `${StepStatusColumn}_attempts`;
+
+/** One status and one attempts column per step. */
+export type ChecklistStepColumns = Record<StepStatusColumn, StepStatus> & Record<StepAttemptsColumn, number>;
+
+export interface ChecklistRecord extends ChecklistStepColumns {
   media_id: number;
-  state: 'queued' | 'completed' | 'failed';
+  state: 'queued' | 'completed' | 'failed' | 'deleted';
   worker_id: string | null;
   claim_token: string | null;
   taken_over_from: string | null;
@@ -56,7 +90,6 @@ export interface ChecklistRecord {
   gave_up_at: number | null;
   created_at: number;
   updated_at: number;
-  [column: string]: unknown;
 }
 
 export interface StepState {
@@ -65,63 +98,96 @@ export interface StepState {
   attempts: number;
 }
 
-/** mysql2 returns BIGINT as number (safe below 2^53) but some drivers give strings: normalise. */
-function numeric<T extends object>(row: T, columns: readonly string[]): T {
-  const out = { ...row } as Record<string, unknown>;
-  for (const column of columns) {
-    const value = out[column];
-    if (typeof value === 'string' && value !== '') out[column] = Number(value);
-  }
-  return out as T;
+const MEDIA_READERS: ColumnReaders<MediaRecord> = {
+  id: toNumber,
+  main_api_id: toNumberOrNull,
+  source: toText,
+  source_path: toText,
+  user_id: toNumber,
+  role: toText,
+  data_type: toText,
+  original_name: toTextOrNull,
+  declared_mime_type: toTextOrNull,
+  mime_type: toTextOrNull,
+  file_size: toNumberOrNull,
+  sha256: toTextOrNull,
+  width: toNumberOrNull,
+  height: toNumberOrNull,
+  has_alpha: toBooleanOrNull,
+  bulk_path: toTextOrNull,
+  library_path: toTextOrNull,
+  status: toText,
+  is_test_data: toBoolean,
+  expires_at: toNumberOrNull,
+  created_at: toNumber,
+  updated_at: toNumber,
+  completed_at: toNumberOrNull,
+  deleted_at: toNumberOrNull,
+  duplicate_of: toNumberOrNull,
+  callback_result: toTextOrNull,
+  callback_reported_at: toNumberOrNull,
+  callback_resends: toNumber,
+  callback_resent_at: toNumberOrNull,
+  failure_reported_at: toNumberOrNull,
+  failure_report_claimed_at: toNumberOrNull,
+};
+
+const STEP_READERS = Object.fromEntries(
+  STEP_NAMES.flatMap((step) => [
+    [STEP_STATUS_COLUMN[step], toText],
+    [`${STEP_STATUS_COLUMN[step]}_attempts`, toNumber],
+  ]),
+) as ColumnReaders<ChecklistStepColumns>;
+
+const CHECKLIST_READERS: ColumnReaders<ChecklistRecord> = {
+  ...STEP_READERS,
+  media_id: toNumber,
+  state: toText,
+  worker_id: toTextOrNull,
+  claim_token: toTextOrNull,
+  taken_over_from: toTextOrNull,
+  lease_expires_at: toNumberOrNull,
+  next_attempt_at: toNumber,
+  last_error: toTextOrNull,
+  last_error_class: toTextOrNull,
+  failed_step: toTextOrNull,
+  failed_at: toNumberOrNull,
+  heal_count: toNumber,
+  gave_up_at: toNumberOrNull,
+  created_at: toNumber,
+  updated_at: toNumber,
+};
+
+/** The media_files mapper: a whole row, or the columns a query selected. */
+export function toMediaRecord<K extends keyof MediaRecord>(
+  raw: RawRow<MediaRecord, K>,
+): Pick<MediaRecord, K> {
+  return readColumns(MEDIA_READERS, raw);
 }
 
-const MEDIA_NUMERIC = [
-  'id',
-  'main_api_id',
-  'user_id',
-  'file_size',
-  'expires_at',
-  'created_at',
-  'updated_at',
-  'completed_at',
-  'deleted_at',
-  'callback_resends',
-  'callback_reported_at',
-  'callback_resent_at',
-];
-const CHECKLIST_NUMERIC = [
-  'media_id',
-  'lease_expires_at',
-  'next_attempt_at',
-  'failed_at',
-  'gave_up_at',
-  'created_at',
-  'updated_at',
-];
+/** The processing_checklist mapper: a whole row, or the columns a query selected. */
+export function toChecklistRecord<K extends keyof ChecklistRecord>(
+  raw: RawRow<ChecklistRecord, K>,
+): Pick<ChecklistRecord, K> {
+  return readColumns(CHECKLIST_READERS, raw);
+}
 
 export async function findMedia(db: Db, id: number): Promise<MediaRecord | undefined> {
-  const row = (await db('media_files').where({ id }).first()) as MediaRecord | undefined;
-  return row && numeric(row, MEDIA_NUMERIC);
+  const row = (await db('media_files').where({ id }).first()) as RawRow<MediaRecord> | undefined;
+  return row && toMediaRecord(row);
 }
 
 export async function findChecklist(db: Db, mediaId: number): Promise<ChecklistRecord | undefined> {
   const row = (await db('processing_checklist').where({ media_id: mediaId }).first()) as
-    ChecklistRecord | undefined;
-  return row && numeric(row, CHECKLIST_NUMERIC);
-}
-
-export function stepStates(checklist: ChecklistRecord): StepState[] {
-  return STEP_NAMES.map((step) => ({
-    step,
-    status: checklist[STEP_COLUMN[step]] as StepStatus,
-    attempts: Number(checklist[attemptsColumn(step)]),
-  }));
+    RawRow<ChecklistRecord> | undefined;
+  return row && toChecklistRecord(row);
 }
 
 export function stepState(checklist: ChecklistRecord, step: StepName): StepState {
-  return {
-    step,
-    status: checklist[STEP_COLUMN[step]] as StepStatus,
-    attempts: Number(checklist[attemptsColumn(step)]),
-  };
+  const column = STEP_STATUS_COLUMN[step];
+  return { step, status: checklist[column], attempts: checklist[`${column}_attempts`] };
+}
+
+export function stepStates(checklist: ChecklistRecord): StepState[] {
+  return STEP_NAMES.map((step) => stepState(checklist, step));
 }

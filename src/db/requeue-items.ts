@@ -5,7 +5,8 @@
  */
 import type { Db } from './connect.js';
 import { insertEvent, retryDbTransaction } from './fenced-update.js';
-import { findChecklist, findMedia, stepStates } from './records.js';
+import { findChecklist, findMedia, stepStates, toChecklistRecord, type ChecklistRecord } from './records.js';
+import type { RawRow } from './row-values.js';
 import { STEP_COLUMN, STEP_NAMES, attemptsColumn, type StepName } from './step-columns.js';
 
 export interface RequeueSelection {
@@ -26,8 +27,8 @@ export async function selectFailedIds(db: Db, selection: RequeueSelection): Prom
   const query = db('processing_checklist').select('media_id').where({ state: 'failed' }).orderBy('media_id');
   if (selection.failedSince !== undefined) query.andWhere('failed_at', '>=', selection.failedSince);
   if (selection.ids) query.whereIn('media_id', selection.ids);
-  const rows = (await query) as Array<{ media_id: number }>;
-  return rows.map((row) => Number(row.media_id));
+  const rows = (await query) as Array<RawRow<ChecklistRecord, 'media_id'>>;
+  return rows.map((row) => toChecklistRecord(row).media_id);
 }
 
 export async function requeueItems(

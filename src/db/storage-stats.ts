@@ -4,6 +4,7 @@
  * uploads, and what AVIF and WebP save against JPEG.
  */
 import type { Db } from './connect.js';
+import { toCount } from './row-values.js';
 
 export interface AreaUsage {
   files: number;
@@ -19,7 +20,7 @@ export interface StorageStats {
   savedVsJpeg: { avif: number; webp: number };
 }
 
-type Row = { data_type: string; files: number | string; bytes: number | string | null };
+type Row = { data_type: string; files: unknown; bytes: unknown };
 
 export async function storageStats(db: Db): Promise<StorageStats> {
   const bulk = (await db('media_files')
@@ -39,9 +40,9 @@ export async function storageStats(db: Db): Promise<StorageStats> {
   const entry = (dataType: string) =>
     (byDataType[dataType] ??= { bulk: { files: 0, bytes: 0 }, library: { files: 0, bytes: 0 } });
   for (const row of bulk)
-    entry(row.data_type).bulk = { files: Number(row.files), bytes: Number(row.bytes ?? 0) };
+    entry(row.data_type).bulk = { files: toCount(row.files), bytes: toCount(row.bytes) };
   for (const row of library)
-    entry(row.data_type).library = { files: Number(row.files), bytes: Number(row.bytes ?? 0) };
+    entry(row.data_type).library = { files: toCount(row.files), bytes: toCount(row.bytes) };
   const total = (area: 'bulk' | 'library') =>
     Object.values(byDataType).reduce(
       (sum, usage) => ({ files: sum.files + usage[area].files, bytes: sum.bytes + usage[area].bytes }),
@@ -52,19 +53,19 @@ export async function storageStats(db: Db): Promise<StorageStats> {
     .select('format')
     .sum({ bytes: 'bytes' })
     .where({ bg: 'original' })
-    .groupBy('format')) as Array<{ format: string; bytes: number | string }>;
-  const bytesByFormat = Object.fromEntries(formats.map((f) => [f.format, Number(f.bytes)]));
+    .groupBy('format')) as Array<{ format: string; bytes: unknown }>;
+  const bytesByFormat = Object.fromEntries(formats.map((f) => [f.format, toCount(f.bytes)]));
   const dedup = (await db('media_variants as v')
     .join('media_files as m', 'm.id', 'v.media_id')
     .whereNotNull('m.duplicate_of')
     .sum({ bytes: 'v.bytes' })
     .countDistinct({ hits: 'm.id' })
-    .first()) as { bytes: number | string | null; hits: number | string } | undefined;
+    .first()) as { bytes: unknown; hits: unknown } | undefined;
   const jpeg = bytesByFormat.jpeg ?? 0;
   return {
     byArea: { bulk: total('bulk'), library: total('library') },
     byDataType,
-    dedup: { hits: Number(dedup?.hits ?? 0), bytesSaved: Number(dedup?.bytes ?? 0) },
+    dedup: { hits: toCount(dedup?.hits), bytesSaved: toCount(dedup?.bytes) },
     bytesByFormat,
     savedVsJpeg: { avif: jpeg - (bytesByFormat.avif ?? 0), webp: jpeg - (bytesByFormat.webp ?? 0) },
   };
