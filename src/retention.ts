@@ -3,7 +3,7 @@
  * stay in bulk/ after their variants exist; how fast test data goes. Items
  * get their expires_at when they are registered.
  */
-import type { DataType } from './media-roles.js';
+import { ROLES, dataTypeOf, type DataType } from './media-roles.js';
 
 export interface RetentionPolicy {
   /** Days an item of each data_type lives; absent means kept for good. */
@@ -26,7 +26,8 @@ export function expiresAtFor(
   return days === undefined ? null : now + days * DAY_MS;
 }
 
-const DATA_TYPES: DataType[] = ['profile', 'logo', 'sites', 'product', 'event'];
+/** Every data type a role is stored under (media-roles.ts), in the order of the roles. */
+const DATA_TYPES: readonly DataType[] = [...new Set(ROLES.map(dataTypeOf))];
 
 /** Parses RETENTION_DAYS, e.g. "event:730,product:365". */
 export function parseRetentionDays(raw: string): Partial<Record<DataType, number>> {
