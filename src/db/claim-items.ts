@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isMysql, type Db } from './connect.js';
+import { toNumber } from './row-values.js';
 import { retryDbTransaction } from './fenced-update.js';
 
 export interface ClaimedItem {
@@ -97,7 +98,7 @@ function toClaimedItem(row: {
   claim_token: string;
   taken_over_from: string | null;
 }): ClaimedItem {
-  return { mediaId: Number(row.media_id), claimToken: row.claim_token, takenOverFrom: row.taken_over_from };
+  return { mediaId: toNumber(row.media_id), claimToken: row.claim_token, takenOverFrom: row.taken_over_from };
 }
 
 /** Pushes the lease of every item held under these tokens forward; returns the media ids still held. */
@@ -115,5 +116,5 @@ export async function extendLeases(db: Db, tokens: readonly string[], leaseMs: n
   const rows = (await db('processing_checklist').select('media_id').whereIn('claim_token', tokens)) as Array<{
     media_id: number | string;
   }>;
-  return new Set(rows.map((row) => Number(row.media_id)));
+  return new Set(rows.map((row) => toNumber(row.media_id)));
 }

@@ -1,10 +1,13 @@
 /** What identifies a claim, the timeline entries a fenced write records, and the refusal when the claim is gone. */
 import { LeaseLostError } from '../errors.js';
-import type { MediaRecord } from './records.js';
+import type { ChecklistRecord, MediaRecord } from './records.js';
 import type { StepName } from './step-columns.js';
 
-/** Columns of the media row a claim holder may set (its id and creation never change). */
+/** Columns of the media row a claim holder may set (its id and creation never change; updated_at is the write's). */
 export type MediaChanges = Partial<Omit<MediaRecord, 'id' | 'created_at' | 'updated_at'>>;
+
+/** Columns of the checklist row a claim holder may set. */
+export type ChecklistChanges = Partial<Omit<ChecklistRecord, 'media_id' | 'created_at' | 'updated_at'>>;
 
 export interface ClaimGuard {
   readonly mediaId: number;

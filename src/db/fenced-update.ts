@@ -7,12 +7,18 @@
  */
 import pRetry from 'p-retry';
 import { isRetryableDbError, type Db } from './connect.js';
-import { leaseLost, type ClaimGuard, type MediaChanges, type ProcessingEvent } from './fenced-types.js';
+import {
+  leaseLost,
+  type ChecklistChanges,
+  type ClaimGuard,
+  type MediaChanges,
+  type ProcessingEvent,
+} from './fenced-types.js';
 
-export type { ClaimGuard, MediaChanges, ProcessingEvent };
+export type { ChecklistChanges, ClaimGuard, MediaChanges, ProcessingEvent };
 
 export interface FencedChanges {
-  checklist: Record<string, unknown>;
+  checklist: ChecklistChanges;
   media?: MediaChanges;
   event?: ProcessingEvent;
   /** Further events, after `event`, in the same transaction. */

@@ -16,7 +16,7 @@ import type { Db } from './connect.js';
 import { insertEvent, retryDbTransaction } from './fenced-update.js';
 import { toChecklistRecord, type ChecklistRecord } from './records.js';
 import type { RawRow } from './row-values.js';
-import { STEP_COLUMN, attemptsColumn, parseStepName } from './step-columns.js';
+import { parseStepName, stepColumnChanges } from './step-columns.js';
 
 export interface HealBudget {
   maxHeals: number;
@@ -90,7 +90,7 @@ async function healOne(
 ): Promise<boolean> {
   const { mediaId, healCount, now } = item;
   const step = failedStep ? parseStepName(failedStep) : undefined;
-  const resetStep = step ? { [STEP_COLUMN[step]]: 'pending', [attemptsColumn(step)]: 0 } : {};
+  const resetStep = step ? stepColumnChanges(step, { status: 'pending', attempts: 0 }) : {};
   return retryDbTransaction(() =>
     db.transaction(async (trx) => {
       // Matching on state and heal_count makes concurrent heal cycles safe: only one wins.

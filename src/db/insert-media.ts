@@ -1,5 +1,6 @@
 /** Registers a new upload: its media row, its checklist row and a first event, in one transaction. */
 import type { Db } from './connect.js';
+import { toNumber } from './row-values.js';
 import { insertEvent, retryDbTransaction } from './fenced-update.js';
 import type { DataType, Role } from '../media-roles.js';
 
@@ -35,7 +36,7 @@ export async function insertMedia(db: Db, media: NewMedia, now = Date.now()): Pr
         created_at: now,
         updated_at: now,
       })) as number[];
-      const mediaId = Number(id);
+      const mediaId = toNumber(id);
       await trx('processing_checklist').insert({
         media_id: mediaId,
         next_attempt_at: now,

@@ -8,15 +8,16 @@ import {
   fencedUpdate,
   insertEvent,
   retryDbTransaction,
+  type ChecklistChanges,
   type ClaimGuard,
   type MediaChanges,
   type ProcessingEvent,
 } from './fenced-update.js';
 import type { MediaStatus } from './records.js';
-import { STEP_COLUMN, attemptsColumn, type StepName } from './step-columns.js';
+import { stepColumnChanges, type StepName } from './step-columns.js';
 
 /** Releasing a claim: nobody holds the item; it is due again at `nextAttemptAt`. */
-function released(nextAttemptAt: number): Record<string, unknown> {
+function released(nextAttemptAt: number): ChecklistChanges {
   return {
     claim_token: null,
     worker_id: null,
@@ -40,13 +41,13 @@ export interface StepCompletion {
 }
 
 function completionChanges(done: StepCompletion | undefined): {
-  checklist: Record<string, unknown>;
+  checklist: ChecklistChanges;
   media: MediaChanges;
   events: ProcessingEvent[];
 } {
   if (!done) return { checklist: {}, media: {}, events: [] };
   return {
-    checklist: { [STEP_COLUMN[done.step]]: done.status },
+    checklist: stepColumnChanges(done.step, { status: done.status }),
     media: done.mediaChanges ?? {},
     events: [{ step: done.step, event: done.status, attempt: done.attempt, message: done.note ?? null }],
   };
@@ -73,7 +74,11 @@ export async function startAttempt(
   // A served item being re-rendered (an operator's requeue) keeps being served from its variants.
   const media = { ...previous.media, ...(servable ? {} : mediaChangesOnStart(step, done)) };
   await fencedUpdate(db, guard, {
-    checklist: { ...previous.checklist, [attemptsColumn(step)]: attempt, taken_over_from: null },
+    checklist: {
+      ...previous.checklist,
+      ...stepColumnChanges(step, { attempts: attempt }),
+      taken_over_from: null,
+    },
     // Without a change the media row is not touched: one statement less in the transaction.
     ...(nonEmpty(media) ? { media } : {}),
     events: previous.events,
@@ -140,9 +145,12 @@ export async function releaseClaim(
   },
 ): Promise<void> {
   const previous = completionChanges(options.done);
-  const checklist = { ...previous.checklist, ...released(options.nextAttemptAt) };
-  if (options.refund)
-    checklist[attemptsColumn(options.refund.step)] = Math.max(0, options.refund.attempt - 1);
+  const { refund } = options;
+  const checklist: ChecklistChanges = {
+    ...previous.checklist,
+    ...released(options.nextAttemptAt),
+    ...(refund ? stepColumnChanges(refund.step, { attempts: Math.max(0, refund.attempt - 1) }) : {}),
+  };
   const media = nonEmpty(previous.media);
   await fencedUpdate(db, guard, {
     checklist,
@@ -169,7 +177,7 @@ export async function failItem(
     checklist: {
       ...released(healAt),
       state: 'failed',
-      [STEP_COLUMN[failure.step]]: 'failed',
+      ...stepColumnChanges(failure.step, { status: 'failed' }),
       failed_step: failure.step,
       failed_at: now,
       last_error: failure.message,
@@ -223,7 +231,7 @@ export async function failUnclaimedItem(
         .whereNull('claim_token')
         .update({
           state: 'failed',
-          [STEP_COLUMN[failure.step]]: 'failed',
+          ...stepColumnChanges(failure.step, { status: 'failed' }),
           failed_step: failure.step,
           failed_at: now,
           next_attempt_at: now,

@@ -59,7 +59,19 @@ export async function saveAnalysis(db: Db, guard: ClaimGuard, row: AnalysisRow):
   });
 }
 
-/** The stored row, unconverted, for copying it to an identical upload (see findAnalysisRecord to read it). */
+/**
+ * Gives the claimed item a copy of another item's analysis (identical bytes),
+ * under the claim. False when that item has no analysis to copy.
+ */
+export async function copyAnalysis(db: Db, guard: ClaimGuard, fromMediaId: number): Promise<boolean> {
+  const source = await findAnalysis(db, fromMediaId);
+  if (!source) return false;
+  const { media_id: _id, created_at: _created, updated_at: _updated, ...copy } = source;
+  await saveAnalysis(db, guard, copy);
+  return true;
+}
+
+/** The stored row, unconverted (JSON columns as text; see findAnalysisRecord to read it typed). */
 export async function findAnalysis(db: Db, mediaId: number): Promise<AnalysisRow | undefined> {
   return (await db('media_ai_analysis').where({ media_id: mediaId }).first()) as AnalysisRow | undefined;
 }

@@ -1,5 +1,6 @@
 /** What the worker loop needs to decide how long to sleep: how much is queued, and when the next item falls due. */
 import type { Db } from './connect.js';
+import { toCount, toNumberOrNull } from './row-values.js';
 
 export interface QueueOutlook {
   queued: number;
@@ -13,7 +14,7 @@ export async function queueOutlook(db: Db): Promise<QueueOutlook> {
     .min({ nextDueAt: 'next_attempt_at' })
     .first()) as { queued: number | string; nextDueAt: number | string | null } | undefined;
   return {
-    queued: Number(row?.queued ?? 0),
-    nextDueAt: row?.nextDueAt === null || row?.nextDueAt === undefined ? undefined : Number(row.nextDueAt),
+    queued: toCount(row?.queued),
+    nextDueAt: toNumberOrNull(row?.nextDueAt ?? null) ?? undefined,
   };
 }

@@ -15,7 +15,14 @@ import {
   type ColumnReaders,
   type RawRow,
 } from './row-values.js';
-import { STEP_NAMES, type StepName, type StepStatus } from './step-columns.js';
+import {
+  STEP_COLUMN,
+  STEP_NAMES,
+  attemptsColumn,
+  type ChecklistStepColumns,
+  type StepName,
+  type StepStatus,
+} from './step-columns.js';
 
 export type MediaStatus = 'pending' | 'downloading' | 'processing' | 'completed' | 'failed' | 'deleted';
 
@@ -56,23 +63,7 @@ export interface MediaRecord {
 /** What the main API said to an item's completion (see MainApiClient.reportComplete). */
 export type CallbackResult = 'accepted' | 'accepted_minimal' | 'already_processed' | 'upload_unknown';
 
-/**
- * STEP_COLUMN's values under their literal names (step-columns.ts types them
- * as plain strings), so the checklist's step columns are typed keys;
- * test/unit/row-mappers.test.ts keeps the two tables equal.
- */
-const STEP_STATUS_COLUMN = {
-  retrieve: 'retrieve_file',
-  analyse: 'ai_visual_analysis',
-  resize: 'resize_optimize',
-  callback: 'update_callback',
-} as const satisfies Record<StepName, string>;
-
-type StepStatusColumn = (typeof STEP_STATUS_COLUMN)[StepName];
-type StepAttemptsColumn = `${StepStatusColumn}_attempts`;
-
-/** One status and one attempts column per step. */
-export type ChecklistStepColumns = Record<StepStatusColumn, StepStatus> & Record<StepAttemptsColumn, number>;
+export type { ChecklistStepColumns } from './step-columns.js';
 
 export interface ChecklistRecord extends ChecklistStepColumns {
   media_id: number;
@@ -134,8 +125,8 @@ const MEDIA_READERS: ColumnReaders<MediaRecord> = {
 
 const STEP_READERS = Object.fromEntries(
   STEP_NAMES.flatMap((step) => [
-    [STEP_STATUS_COLUMN[step], toText],
-    [`${STEP_STATUS_COLUMN[step]}_attempts`, toNumber],
+    [STEP_COLUMN[step], toText],
+    [attemptsColumn(step), toNumber],
   ]),
 ) as ColumnReaders<ChecklistStepColumns>;
 
@@ -184,8 +175,7 @@ export async function findChecklist(db: Db, mediaId: number): Promise<ChecklistR
 }
 
 export function stepState(checklist: ChecklistRecord, step: StepName): StepState {
-  const column = STEP_STATUS_COLUMN[step];
-  return { step, status: checklist[column], attempts: checklist[`${column}_attempts`] };
+  return { step, status: checklist[STEP_COLUMN[step]], attempts: checklist[attemptsColumn(step)] };
 }
 
 export function stepStates(checklist: ChecklistRecord): StepState[] {

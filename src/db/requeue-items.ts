@@ -7,7 +7,8 @@ import type { Db } from './connect.js';
 import { insertEvent, retryDbTransaction } from './fenced-update.js';
 import { findChecklist, findMedia, stepStates, toChecklistRecord, type ChecklistRecord } from './records.js';
 import type { RawRow } from './row-values.js';
-import { STEP_COLUMN, STEP_NAMES, attemptsColumn, type StepName } from './step-columns.js';
+import type { ChecklistChanges } from './fenced-types.js';
+import { STEP_NAMES, stepColumnChanges, type StepName } from './step-columns.js';
 
 export interface RequeueSelection {
   ids?: readonly number[];
@@ -61,11 +62,9 @@ async function requeueOne(db: Db, id: number, fromStep: StepName | undefined): P
     'retrieve';
   if (needsOriginal(start) && media.bulk_path === null)
     return 'its original is no longer kept (retention): only --step retrieve or callback can be requeued';
-  const reset: Record<string, unknown> = {};
-  for (const step of STEP_NAMES.slice(STEP_NAMES.indexOf(start))) {
-    reset[STEP_COLUMN[step]] = 'pending';
-    reset[attemptsColumn(step)] = 0;
-  }
+  let reset: ChecklistChanges = {};
+  for (const step of STEP_NAMES.slice(STEP_NAMES.indexOf(start)))
+    reset = { ...reset, ...stepColumnChanges(step, { status: 'pending', attempts: 0 }) };
   const now = Date.now();
   return retryDbTransaction(() =>
     db.transaction(async (trx) => {

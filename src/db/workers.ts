@@ -1,6 +1,7 @@
 /** The workers table: who is running, where, and whether they are still alive. */
 import os from 'node:os';
 import type { Db } from './connect.js';
+import { toNumber } from './row-values.js';
 
 export interface WorkerRecord {
   worker_id: string;
@@ -51,7 +52,7 @@ export async function listLiveWorkers(db: Db, staleMs: number): Promise<WorkerRe
     .orderBy('worker_id')) as WorkerRecord[];
   return rows.map((row) => ({
     ...row,
-    started_at: Number(row.started_at),
-    heartbeat_at: Number(row.heartbeat_at),
+    started_at: toNumber(row.started_at),
+    heartbeat_at: toNumber(row.heartbeat_at),
   }));
 }

@@ -8,7 +8,7 @@
  * matter: it fails the item here, as resize would.
  */
 import type { Db } from '../db/connect.js';
-import { findAnalysis, findDuplicateSource, saveAnalysis } from '../db/media-outputs.js';
+import { copyAnalysis, findDuplicateSource, saveAnalysis } from '../db/media-outputs.js';
 import { mergeAnalysis, type ProviderRun } from '../analysis/merge-analysis.js';
 import type { AnalysisInput, AnalysisProvider } from '../analysis/analysis-provider.js';
 import { LeaseLostError } from '../errors.js';
@@ -88,9 +88,6 @@ async function analysisInput(context: StepContext, options: AnalyseOptions): Pro
 
 async function reuseDuplicateAnalysis(db: Db, context: StepContext): Promise<StepOutcome | undefined> {
   const source = await findDuplicateSource(db, context.media);
-  const analysis = source && (await findAnalysis(db, source.id));
-  if (!source || !analysis) return undefined;
-  const { media_id: _id, created_at: _created, updated_at: _updated, ...copy } = analysis;
-  await saveAnalysis(db, context.guard, copy);
+  if (!source || !(await copyAnalysis(db, context.guard, source.id))) return undefined;
   return { status: 'completed', note: `reused the analysis of item ${source.id} (identical bytes)` };
 }

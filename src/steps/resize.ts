@@ -7,10 +7,9 @@
  */
 import type { Db } from '../db/connect.js';
 import {
-  findAnalysis,
+  findAnalysisRecord,
   findDuplicateSource,
   listVariants,
-  parseJsonColumn,
   saveVariants,
   type VariantRow,
 } from '../db/media-outputs.js';
@@ -70,8 +69,8 @@ export function createResizeStep(options: ResizeOptions): Step {
 
 /** Face boxes the analyse step found (fractions of the decoded image), so cover crops keep them whole. */
 async function knownFaces(db: Db, mediaId: number): Promise<FractionBox[]> {
-  const analysis = await findAnalysis(db, mediaId);
-  const faces = parseJsonColumn(analysis?.faces) as { boxes?: { box?: unknown }[] } | undefined;
+  const analysis = await findAnalysisRecord(db, mediaId);
+  const faces = analysis?.faces as { boxes?: { box?: unknown }[] } | null | undefined;
   return (faces?.boxes ?? [])
     .map((face) => face.box)
     .filter(
