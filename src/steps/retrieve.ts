@@ -62,34 +62,12 @@ export function createRetrieveStep(options: RetrieveOptions): Step {
         throw new NotHandledHereError(
           `this process cannot retrieve "${media.source}" uploads (is MAIN_API_URL set?); left for a worker that can`,
         );
-      const { stream: source, endKnown } = await open(media, context);
-      const limiter = new HashingLimiter(options.maxUploadBytes);
-      let peeked: Awaited<ReturnType<typeof peekStream>>;
-      let type: AcceptedImageType;
-      try {
-        peeked = await peekStream(source, SNIFF_BYTES);
-        type = sniffImageType(peeked.head);
-      } catch (error) {
-        source.destroy();
-        throw error;
-      }
-      const relativePath = bulkPath(media, EXTENSION[type]);
-      try {
-        await options.storage.writeAtomic(relativePath, peeked.stream, [limiter]);
-      } finally {
-        // A write that failed before reading (mkdir on a full disk) must still close the download.
-        peeked.stream.destroy();
-        source.destroy();
-      }
+      const opened = await open(media, context);
+      const { type, relativePath, limiter } = await storeOriginal(options, media, opened.stream);
       const stored = options.storage.absolutePath(relativePath);
+      const limits = { maxInputPixels: options.maxInputPixels, memory: options.images.memory };
       // Before the probe: a body cut inside the header would otherwise be judged "not an image".
-      if (
-        !endKnown &&
-        !(await decodesWhole(stored, {
-          maxInputPixels: options.maxInputPixels,
-          memory: options.images.memory,
-        }))
-      )
+      if (!opened.endKnown && !(await decodesWhole(stored, limits)))
         throw new TransientError(
           `the download of ${media.source_path} ended with its connection and the image does not decode whole: cut short? will retry`,
         );
@@ -109,4 +87,31 @@ export function createRetrieveStep(options: RetrieveOptions): Step {
       };
     },
   };
+}
+
+/** Sniffs the type from the first bytes, then streams the whole upload to bulk/ through the size cap and hash. */
+async function storeOriginal(
+  options: RetrieveOptions,
+  media: MediaRecord,
+  source: Readable,
+): Promise<{ type: AcceptedImageType; relativePath: string; limiter: HashingLimiter }> {
+  const limiter = new HashingLimiter(options.maxUploadBytes);
+  let peeked: Awaited<ReturnType<typeof peekStream>>;
+  let type: AcceptedImageType;
+  try {
+    peeked = await peekStream(source, SNIFF_BYTES);
+    type = sniffImageType(peeked.head);
+  } catch (error) {
+    source.destroy();
+    throw error;
+  }
+  const relativePath = bulkPath(media, EXTENSION[type]);
+  try {
+    await options.storage.writeAtomic(relativePath, peeked.stream, [limiter]);
+  } finally {
+    // A write that failed before reading (mkdir on a full disk) must still close the download.
+    peeked.stream.destroy();
+    source.destroy();
+  }
+  return { type, relativePath, limiter };
 }
