@@ -37,12 +37,16 @@ export interface MotoServer {
   stop(): Promise<void>;
 }
 
-export async function startMotoServer(command: string[]): Promise<MotoServer> {
+/** `env`: extra settings for moto (INITIAL_NO_AUTH_ACTION_COUNT=0 makes it check credentials). */
+export async function startMotoServer(
+  command: string[],
+  env: Record<string, string> = {},
+): Promise<MotoServer> {
   const port = await freePort();
   const [program, ...args] = command;
   const child: ChildProcess = spawn(program!, [...args, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    env: { ...process.env, PYTHONUNBUFFERED: '1', ...env },
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -2,14 +2,20 @@
  * The S3 backend against a real S3 API (moto_server on 127.0.0.1), through
  * the same conformance suite as the filesystem, plus how its failures classify.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify } from '../../src/errors.js';
 import { StorageConfigError } from '../../src/storage/object-store.js';
-import { S3ObjectStore, type S3ObjectStoreOptions } from '../../src/storage/s3-object-store.js';
+import {
+  RETRYABLE_BODY_BYTES,
+  S3ObjectStore,
+  type S3ObjectStoreOptions,
+} from '../../src/storage/s3-object-store.js';
 import {
   FAKE_CREDENTIALS,
   MOTO_INSTALL_HINT,
@@ -122,6 +128,39 @@ describe.skipIf(!moto)('S3ObjectStore on moto_server', () => {
       expect(error).toBeInstanceOf(Error);
       expect(classify(error).errorClass).toBe('TRANSIENT');
       expect((error as Error).message).toMatch(/ECONNREFUSED/);
+    }
+  });
+
+  it('streams a body too large to keep in memory for retries (one PutObject from the spooled file)', async () => {
+    const { store } = backend;
+    const chunk = randomBytes(1024 * 1024);
+    const count = Math.ceil(RETRYABLE_BODY_BYTES / chunk.length) + 1;
+    const hash = createHash('md5');
+    for (let index = 0; index < count; index += 1) hash.update(chunk);
+    const source = Readable.from(Array.from({ length: count }, () => chunk));
+    expect(await store.put('large/original.jpg', source)).toBe(count * chunk.length);
+    const stat = await store.stat('large/original.jpg');
+    expect(stat?.size).toBe(count * chunk.length);
+    // A single-part upload's ETag is the MD5 of the bytes.
+    expect(stat?.etag).toBe(`"${hash.digest('hex')}"`);
+    expect(fs.readdirSync(scratch)).toEqual([]);
+  });
+
+  it('reports credentials the server refuses as a StorageConfigError (class AUTH)', async () => {
+    const strict = await startMotoServer(moto!, { INITIAL_NO_AUTH_ACTION_COUNT: '0' });
+    try {
+      const store = s3Store({ endpoint: strict.endpoint, maxAttempts: 1 });
+      for (const attempt of [() => store.check(), () => store.put('a.jpg', Buffer.from('x'))]) {
+        const error = await attempt().then(
+          () => undefined,
+          (failure: unknown) => failure,
+        );
+        expect(error).toBeInstanceOf(StorageConfigError);
+        expect((error as Error).message).toMatch(/refused .*HTTP 403.*AWS_ACCESS_KEY_ID/);
+        expect(classify(error).errorClass).toBe('AUTH');
+      }
+    } finally {
+      await strict.stop();
     }
   });
 });
