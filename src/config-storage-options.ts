@@ -20,7 +20,7 @@ export const STORAGE_OPTIONS = [
     env: 'STORAGE_URL',
     default: undefined,
     parse: parseStorageUrl,
-    doc: 's3://bucket[/prefix] (an S3-compatible bucket: S3_ENDPOINT, S3_REGION, credentials from AWS_ACCESS_KEY_ID … or the SDK chain) or fs:<dir> / <dir>; wins over STORAGE_DIR, and with an fs: URL a STORAGE_DIR naming another directory is an error; unset: STORAGE_DIR',
+    doc: 'fs:<dir> or <dir> (same as STORAGE_DIR), or s3://bucket[/prefix] (an S3-compatible bucket: S3_ENDPOINT, S3_REGION, credentials from AWS_ACCESS_KEY_ID … or the SDK chain; parsed and checked, but every command refuses it until processing and /serve use the bucket); wins over STORAGE_DIR, and with an fs: URL a STORAGE_DIR naming another directory is an error; unset: STORAGE_DIR',
   }),
   option({
     key: 'storageDir',
