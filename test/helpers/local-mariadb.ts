@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { freePort } from './processes.js';
+import { outlivesTest } from './leak-check.js';
 
 function which(binary: string): string | undefined {
   const result = spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' });
@@ -93,6 +94,8 @@ export async function startRestartableMariadb(): Promise<RestartableMariadb | un
       { stdio: ['ignore', 'ignore', fs.openSync(logFile, 'a')] },
     );
     const child = server;
+    // Restarted within a test, it belongs to the file's fixture: checked when the file ends, not per test.
+    outlivesTest(child);
     exited = new Promise((resolve) => child.once('exit', resolve));
     await waitUntilReachable(port, dir);
   };

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { freePort } from './processes.js';
+import { outlivesTest } from './leak-check.js';
 
 export interface MariadbServer {
   port: number;
@@ -61,6 +62,8 @@ export async function prepareMariadb(): Promise<MariadbServer> {
         stdio: ['ignore', 'ignore', fs.openSync(`${dir}/server.log`, 'a')],
       });
       const child = server;
+      // Restarted within a test, it belongs to the file's fixture: checked when the file ends, not per test.
+      outlivesTest(child);
       exited = new Promise((resolve) => child.once('exit', resolve));
       await waitUntilReachable(port, dir);
     },

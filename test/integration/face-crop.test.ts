@@ -18,7 +18,7 @@ import { ingestFiles } from '../../src/intake/ingest-files.js';
 import { FileStorage } from '../../src/storage/storage.js';
 import { SAMPLE } from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { createTestDatabase } from '../helpers/test-database.js';
 import { withPipeline } from '../helpers/pipeline.js';
 
 const FACE = [0.12, 0.2, 0.08, 0.25];
@@ -50,7 +50,6 @@ async function difference(a: Buffer | string, b: Buffer | string): Promise<numbe
 }
 
 describe('face-aware cover crops', () => {
-  const databases: TestDatabase[] = [];
   let dir: string;
   let scene: string;
   let vision: http.Server;
@@ -71,14 +70,12 @@ describe('face-aware cover crops', () => {
   });
   afterAll(async () => {
     await new Promise((resolve) => vision.close(resolve));
-    for (const t of databases) await t.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   /** Each run gets its own database: the same bytes in one database would reuse the first run's variants. */
   async function squareCrops(providers: string): Promise<string[]> {
     const t = await createTestDatabase('sqlite');
-    databases.push(t);
     const config = loadConfig({
       DATABASE_URL: t.url,
       STORAGE_DIR: path.join(dir, `storage-${providers}`),
@@ -89,7 +86,9 @@ describe('face-aware cover crops', () => {
     await withPipeline(config, t.db, new FileStorage(config.storageDir), (steps) =>
       makeWorker(t.db, steps).run(),
     );
-    return (await listVariants(t.db, id!))
+    const variants = await listVariants(t.db, id!);
+    await t.drop(); // the files stay on disk; the Db is this test's
+    return variants
       .filter((v) => (v.size === 'thumbnail' || v.size === 'grid') && v.format === 'jpeg')
       .map((v) => path.join(config.storageDir, v.path));
   }
