@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pino, type Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, retentionPolicy } from '../../src/config.js';
 import { findChecklist } from '../../src/db/records.js';
@@ -29,6 +30,8 @@ describe('main API faults', () => {
   let api: FakeMainApi;
   let auth: MainApiAuthState;
   let nextId = 1000;
+  /** The client `connect` made last. */
+  let lastClient: MainApiClient | undefined;
   const cat = fs.readFileSync(SAMPLE('cat-chelsea.png'));
 
   beforeAll(async () => {
@@ -55,8 +58,9 @@ describe('main API faults', () => {
   }
 
   /** A client and poller against the fake main API, sharing the test's auth state. */
-  function connect(timeoutMs = 2000): { client: MainApiClient; poller: MainApiPoller } {
+  function connect(timeoutMs = 2000, log?: Logger): { client: MainApiClient; poller: MainApiPoller } {
     const client = new MainApiClient({
+      ...(log ? { log } : {}),
       baseUrl: api.url,
       apiKey: 'k',
       timeoutMs,
@@ -65,6 +69,7 @@ describe('main API faults', () => {
       pendingListMaxBytes: 8 * 2 ** 20,
       auth,
     });
+    lastClient = client;
     const poller = new MainApiPoller({
       db: t.db,
       client,
@@ -78,7 +83,7 @@ describe('main API faults', () => {
   }
 
   /** One poll, then the worker until the queue is empty, then a poll for the failure reports. */
-  async function process(timeoutMs = 2000): Promise<void> {
+  async function process(timeoutMs = 2000, log?: Logger): Promise<void> {
     const config = loadConfig({
       DATABASE_URL: t.url,
       STORAGE_DIR: path.join(dir, 'storage'),
@@ -87,7 +92,7 @@ describe('main API faults', () => {
       MAIN_API_TIMEOUT_MS: String(timeoutMs),
       GONE_CONFIRM_MS: '50',
     });
-    const { client, poller } = connect(timeoutMs);
+    const { client, poller } = connect(timeoutMs, log);
     await poller.pollOnce();
     await withPipeline(
       config,
@@ -122,13 +127,30 @@ describe('main API faults', () => {
   it('honours 429 Retry-After without burning attempts', async () => {
     const id = addUpload();
     api.faults.push({ method: 'POST', path: /complete/, fault: '429', times: 2 });
-    await process();
+    // The gate as the client reports it, read the moment it logs that a 429 closed it.
+    const gates: { waitMs: number; heldUntil: number }[] = [];
+    const log = pino(
+      { level: 'warn' },
+      {
+        write(line: string) {
+          const { waitMs } = JSON.parse(line) as { waitMs?: number };
+          if (waitMs !== undefined) gates.push({ waitMs, heldUntil: lastClient!.heldUntilMs() });
+        },
+      },
+    );
+    await process(2000, log);
     expect(await checklistOf(id)).toMatchObject({ state: 'completed', update_callback_attempts: 1 });
     const posts = api.calls('POST', /complete/);
     expect(posts).toHaveLength(3);
-    expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(950); // Retry-After: 1
+    // Each 429 closed the client's gate for the Retry-After (1 s: exactly 1000 ms the first time) …
+    expect(gates.map((g) => g.waitMs)).toEqual([1000, expect.any(Number)]);
+    expect(gates[1]!.waitMs).toBeGreaterThanOrEqual(1000);
+    // … and the next POST reached the server (by its own clock) only once that gate had opened.
+    expect(posts[1]!.at).toBeGreaterThanOrEqual(gates[0]!.heldUntil);
+    expect(posts[2]!.at).toBeGreaterThanOrEqual(gates[1]!.heldUntil);
     expect(retryAfterMs('120')).toBe(120_000);
-    expect(retryAfterMs(new Date(Date.now() + 5000).toUTCString())).toBeGreaterThan(3000);
+    const now = Date.parse('2024-01-01T12:00:00Z');
+    expect(retryAfterMs(new Date(now + 5000).toUTCString(), now)).toBe(5000);
   });
 
   it('treats an answer slower than the timeout as transient', async () => {

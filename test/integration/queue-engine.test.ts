@@ -48,9 +48,19 @@ describe.each(availableDialects())('queue engine on %s', (dialect) => {
     expect(checklist.failed_step).toBe('retrieve');
     expect((await findMedia(t.db, id!))!.status).toBe('failed');
     expect(calls).toHaveLength(3);
-    // Backoff: at least half the nominal delay (base 40 ms × 2^(n-1)) separates attempts.
-    expect(calls[1]! - calls[0]!).toBeGreaterThanOrEqual(20);
-    expect(calls[2]! - calls[1]!).toBeGreaterThanOrEqual(40);
+    // Backoff: each failure scheduled its retry at least the fixed half of the nominal delay
+    // (base 40 ms × 2^(n-1)) after the attempt ran, and the retry did not start before that time.
+    const retries = (await t
+      .db('processing_events')
+      .where({ media_id: id, event: 'retry_scheduled' })
+      .orderBy('id')
+      .pluck('message')) as string[];
+    const due = retries.map((message) => Date.parse(/next attempt at (\S+)\)$/.exec(message)![1]!));
+    expect(due).toHaveLength(2);
+    expect(due[0]!).toBeGreaterThanOrEqual(calls[0]! + 20);
+    expect(due[1]!).toBeGreaterThanOrEqual(calls[1]! + 40);
+    expect(calls[1]!).toBeGreaterThanOrEqual(due[0]!);
+    expect(calls[2]!).toBeGreaterThanOrEqual(due[1]!);
     const events = (await t.db('processing_events').where({ media_id: id }).pluck('event')) as string[];
     expect(events).toEqual([
       'registered',
