@@ -16,7 +16,7 @@ import {
 } from '../db/cleanup-selections.js';
 import type { Db } from '../db/connect.js';
 import { requeueItems } from '../db/requeue-items.js';
-import { failUnclaimedItem } from '../db/item-transitions.js';
+import { failUnclaimedItem } from '../db/unclaimed-failure.js';
 import { TEMP_PREFIX, type Storage } from '../storage/storage.js';
 import { deleteItem, deleteOriginal } from './delete-item.js';
 
