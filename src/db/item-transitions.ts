@@ -51,9 +51,43 @@ function completionChanges(done: StepCompletion | undefined): {
   };
 }
 
+/**
+ * A step's completion as the runner records it. Once resize has finished
+ * every variant is stored and recorded, so its completion also makes the
+ * item completed — served — with completed_at, in the same write, whatever
+ * comes next (the callback, a release while the main API is held back, a
+ * shutdown). An item that was served already (a re-render) keeps its status
+ * and first completion time.
+ */
+export function completionOf(
+  step: StepName,
+  outcome: {
+    status: StepCompletion['status'];
+    note?: string | undefined;
+    mediaChanges?: MediaChanges | undefined;
+  },
+  attempt: number,
+  servable: boolean,
+): StepCompletion {
+  const served: MediaChanges =
+    step === 'resize' && !servable ? { status: 'completed', completed_at: Date.now() } : {};
+  const mediaChanges = { ...outcome.mediaChanges, ...served };
+  return { step, status: outcome.status, note: outcome.note, attempt, mediaChanges };
+}
+
 /** A media change set, or undefined when it is empty (no UPDATE to send). */
 const nonEmpty = (media: MediaChanges): MediaChanges | undefined =>
   Object.keys(media).length > 0 ? media : undefined;
+
+/** What the runner knows of the item when a step starts. */
+export interface AttemptStart {
+  /** The previous step of this claim, finished: recorded with this write. */
+  done?: StepCompletion | undefined;
+  /** The item was served when claimed (a re-render): its status is left alone. */
+  servable?: boolean;
+  /** The item's completed_at as the runner holds it. */
+  completedAt?: number | null;
+}
 
 /**
  * Counts the attempt before the step runs, so a step that kills the process
@@ -65,12 +99,12 @@ export async function startAttempt(
   guard: ClaimGuard,
   step: StepName,
   attempt: number,
-  done?: StepCompletion,
-  servable = false,
+  { done, servable = false, completedAt = null }: AttemptStart = {},
 ): Promise<MediaChanges> {
   const previous = completionChanges(done);
   // A served item being re-rendered (an operator's requeue) keeps being served from its variants.
-  const media = { ...previous.media, ...(servable ? {} : mediaChangesOnStart(step, done)) };
+  const onStart = servable ? {} : mediaChangesOnStart(step, previous.media.completed_at ?? completedAt);
+  const media = { ...previous.media, ...onStart };
   await fencedUpdate(db, guard, {
     checklist: {
       ...previous.checklist,
@@ -86,16 +120,19 @@ export async function startAttempt(
 }
 
 /**
- * The media row's status while a step runs. Once resize has finished every
- * variant is on disk and recorded, so the item is completed — served — from
- * then on: the callback's fate (retries, a refusal, a main API that forgot
- * the upload) never takes a finished picture offline.
+ * The media row's status while a step runs. From the end of resize the item
+ * is completed — served (see completionOf): the callback's fate (retries, a
+ * refusal, a main API that forgot the upload) never takes a finished picture
+ * offline. The callback start repeats it, with completed_at when the item has
+ * none (a resize finished before completionOf recorded it).
  */
-function mediaChangesOnStart(step: StepName, done: StepCompletion | undefined): MediaChanges {
+function mediaChangesOnStart(step: StepName, completedAt: number | null): MediaChanges {
   if (step === 'retrieve') return { status: 'downloading' satisfies MediaStatus };
   if (step !== 'callback') return { status: 'processing' satisfies MediaStatus };
-  const justResized = done?.step === 'resize';
-  return { status: 'completed' satisfies MediaStatus, ...(justResized ? { completed_at: Date.now() } : {}) };
+  return {
+    status: 'completed' satisfies MediaStatus,
+    ...(completedAt === null ? { completed_at: Date.now() } : {}),
+  };
 }
 
 export interface FailureRecord {

@@ -7,7 +7,7 @@
 import { LeaseLostError, classify } from '../errors.js';
 import type { ClaimedItem } from '../db/claim-items.js';
 import type { ClaimGuard } from '../db/fenced-update.js';
-import { completeItem, startAttempt, type StepCompletion } from '../db/item-transitions.js';
+import { completeItem, completionOf, startAttempt, type StepCompletion } from '../db/item-transitions.js';
 import { findChecklist, findMedia, stepState, type MediaRecord } from '../db/records.js';
 import type { Logger } from '../log.js';
 import type { RunState, Step } from '../steps/step.js';
@@ -46,16 +46,17 @@ async function runSteps(
   log: Logger,
 ): Promise<ItemOutcome> {
   const checklist = await findChecklist(options.db, guard.mediaId);
-  if (!checklist) return 'missing';
+  // Read once per claim: the claim holder is the only writer of the row's processing columns
+  // while the claim lasts, so the runner keeps its copy current from what the steps found and
+  // the transitions wrote. (Retention may clear bulk_path meanwhile; a step then fails on it.)
+  let media = await findMedia(options.db, guard.mediaId);
+  if (!checklist || !media) return 'missing';
+  // A served item (a re-render) stays served whatever happens to this claim, a lost lease included.
+  const servable = media.status === 'completed';
   if (claimed.takenOverFrom) {
-    const handled = await recordLostLease(options, guard, checklist, claimed.takenOverFrom, log);
+    const handled = await recordLostLease(options, guard, checklist, claimed.takenOverFrom, servable, log);
     if (handled) return handled;
   }
-  // Read once per claim: only the claim holder writes the row while the claim lasts, so the
-  // runner keeps its copy current from what the steps found and the transitions wrote.
-  let media = await findMedia(options.db, guard.mediaId);
-  if (!media) return 'missing';
-  const servable = media.status === 'completed';
   const run: RunState = {};
   // A finished step is written with the next transition; while the claim is ours nobody else changes the checklist.
   let done: StepCompletion | undefined;
@@ -76,7 +77,11 @@ async function runSteps(
         done,
       );
     const attempt = state.attempts + 1;
-    media = { ...media, ...(await startAttempt(options.db, guard, step.name, attempt, done, servable)) };
+    const completedAt: number | null = media.completed_at;
+    media = {
+      ...media,
+      ...(await startAttempt(options.db, guard, step.name, attempt, { done, servable, completedAt })),
+    };
     const result = await attemptStep(
       options,
       guard,
@@ -118,8 +123,7 @@ async function attemptStep(
     const outcome = await step.run({ media, guard, log: stepLog, signal, run });
     options.onStepFinished?.(step.name, outcome.status, (performance.now() - started) / 1000);
     stepLog.debug({ outcome: outcome.status, note: outcome.note }, 'step finished');
-    const { status, note, mediaChanges } = outcome;
-    return { step: step.name, status, note, attempt, mediaChanges };
+    return completionOf(step.name, outcome, attempt, servable);
   } catch (thrown) {
     if (thrown instanceof LeaseLostError) throw thrown;
     const error = classify(thrown);

@@ -86,6 +86,7 @@ export async function recordLostLease(
   guard: ClaimGuard,
   checklist: ChecklistRecord,
   previousWorker: string,
+  servable: boolean,
   log: Logger,
 ): Promise<ItemOutcome | undefined> {
   const current = options.steps.find((step) => {
@@ -105,6 +106,7 @@ export async function recordLostLease(
       guard,
       failure,
       now + healDelayMs(checklist.heal_count, options.healIntervalMs),
+      servable,
     );
     return 'failed';
   }
