@@ -21,7 +21,7 @@ export interface FencedChanges {
   checklist: ChecklistChanges;
   media?: MediaChanges;
   event?: ProcessingEvent;
-  /** Further events, after `event`, in the same transaction. */
+  /** Further events, recorded before `event` (a previous step's completion, then this transition), in the same transaction. */
   events?: ProcessingEvent[];
   /** More writes that must land only while the claim is ours, in the same transaction. */
   also?: (trx: Db) => Promise<void>;

@@ -9,17 +9,15 @@ import { VARIANT_COLUMNS, toVariantRow, type RawVariantRow, type VariantRow } fr
 export type { VariantRow } from './variant-rows.js';
 export type { AnalysisRecord } from './analysis-rows.js';
 
-/** Replaces the item's variant rows (a re-run converges to the same set) and sets its library path. */
+/** Replaces the item's variant rows under the claim (a re-run converges to the same set). */
 export async function saveVariants(
   db: Db,
   guard: ClaimGuard,
   variants: readonly VariantRow[],
-  media: Record<string, unknown>,
 ): Promise<void> {
   const now = Date.now();
   await fencedUpdate(db, guard, {
     checklist: {},
-    media,
     also: async (trx) => {
       await trx('media_variants').where({ media_id: guard.mediaId }).delete();
       if (variants.length > 0)

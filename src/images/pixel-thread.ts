@@ -16,6 +16,7 @@ export function createPixelThread(): PixelThread {
   );
   return {
     removeBackground(image) {
+      // Copy into a transferable buffer: sharp's output may share a pooled ArrayBuffer.
       const data = new Uint8Array(image.data);
       return thread.call({ ...image, data }, [data.buffer]);
     },

@@ -56,7 +56,7 @@ export function createResizeStep(options: ResizeOptions): Step {
       if (role === 'logo') rendered.push(...(await renderLogoWithoutBackground(context, options, sizes)));
       const rows: VariantRow[] = [];
       for (const variant of rendered) rows.push(await writeVariant(options, media, variant));
-      await saveVariants(options.db, context.guard, rows, {});
+      await saveVariants(options.db, context.guard, rows);
       const bytes = rows.reduce((sum, row) => sum + row.bytes, 0);
       return {
         status: 'completed',
@@ -140,7 +140,7 @@ async function reuseDuplicateVariants(
     if (!linked) return undefined; // the source's files are gone: render afresh
     rows.push({ ...variant, path });
   }
-  await saveVariants(options.db, context.guard, rows, {});
+  await saveVariants(options.db, context.guard, rows);
   return {
     status: 'completed',
     note: `reused ${rows.length} variants of item ${source.id} (identical bytes)`,
