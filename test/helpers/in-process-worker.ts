@@ -1,4 +1,5 @@
 /** Builds a real WorkerLoop in the test process, with test-sized timings. */
+import { claimItems, type ClaimedItem } from '../../src/db/claim-items.js';
 import type { Db } from '../../src/db/connect.js';
 import { insertMedia } from '../../src/db/insert-media.js';
 import { silentLogger } from '../../src/log.js';
@@ -44,4 +45,11 @@ export async function addItems(db: Db, count: number): Promise<number[]> {
     );
   }
   return ids;
+}
+
+/** Claims the one due item as `workerId` (1 s lease; `now` to claim as if later), or throws. */
+export async function claimOne(db: Db, workerId: string, now?: number): Promise<ClaimedItem> {
+  const [claimed] = await claimItems(db, { workerId, leaseMs: 1000, limit: 1, ...(now ? { now } : {}) });
+  if (!claimed) throw new Error(`${workerId} claimed nothing`);
+  return claimed;
 }

@@ -4,11 +4,10 @@
  * or whose extra part fails, lands not at all.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { claimItems } from '../../src/db/claim-items.js';
 import { fencedUpdate, type ClaimGuard } from '../../src/db/fenced-update.js';
 import { findChecklist, findMedia } from '../../src/db/records.js';
 import { LeaseLostError } from '../../src/errors.js';
-import { addItems } from '../helpers/in-process-worker.js';
+import { addItems, claimOne } from '../helpers/in-process-worker.js';
 import { availableDialects, createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 describe.each(availableDialects())('fenced write on %s', (dialect) => {
@@ -23,10 +22,9 @@ describe.each(availableDialects())('fenced write on %s', (dialect) => {
     await t.db('media_files').delete();
   });
 
-  async function claimOne(workerId: string, now?: number): Promise<ClaimGuard> {
-    const [claim] = await claimItems(t.db, { workerId, leaseMs: 1000, limit: 1, ...(now ? { now } : {}) });
-    if (!claim) throw new Error(`${workerId} claimed nothing`);
-    return { mediaId: claim.mediaId, claimToken: claim.claimToken, workerId };
+  async function claimGuard(workerId: string, now?: number): Promise<ClaimGuard> {
+    const { mediaId, claimToken } = await claimOne(t.db, workerId, now);
+    return { mediaId, claimToken, workerId };
   }
 
   /** The item's timeline after intake's own 'registered' entry. */
@@ -59,7 +57,7 @@ describe.each(availableDialects())('fenced write on %s', (dialect) => {
 
   it("lands the holder's checklist, media, extra rows and events together", async () => {
     const [id] = await addItems(t.db, 1);
-    const guard = await claimOne('A');
+    const guard = await claimGuard('A');
     await fencedUpdate(t.db, guard, {
       checklist: { retrieve_file: 'completed' },
       media: { file_size: 1234, sha256: 'abc' },
@@ -77,8 +75,8 @@ describe.each(availableDialects())('fenced write on %s', (dialect) => {
 
   it('refuses a taken-over claim and writes none of its parts', async () => {
     const [id] = await addItems(t.db, 1);
-    const stale = await claimOne('A');
-    await claimOne('B', Date.now() + 1500);
+    const stale = await claimGuard('A');
+    await claimGuard('B', Date.now() + 1500);
     let extraRan = false;
     await expect(
       fencedUpdate(t.db, stale, {
@@ -100,7 +98,7 @@ describe.each(availableDialects())('fenced write on %s', (dialect) => {
 
   it('rolls the whole write back when its extra part fails', async () => {
     const [id] = await addItems(t.db, 1);
-    const guard = await claimOne('A');
+    const guard = await claimGuard('A');
     await expect(
       fencedUpdate(t.db, guard, {
         checklist: { retrieve_file: 'completed' },
@@ -120,7 +118,7 @@ describe.each(availableDialects())('fenced write on %s', (dialect) => {
 
   it('records the events of a write that releases the claim it is fenced on', async () => {
     const [id] = await addItems(t.db, 1);
-    const guard = await claimOne('A');
+    const guard = await claimGuard('A');
     await fencedUpdate(t.db, guard, {
       checklist: { claim_token: null, worker_id: null, lease_expires_at: null },
       event: { event: 'released', message: 'shutdown' },

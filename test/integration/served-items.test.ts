@@ -5,14 +5,13 @@
  * re-render is lost with a dead worker. Real runner, real databases.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { claimItems } from '../../src/db/claim-items.js';
 import { startAttempt } from '../../src/db/item-transitions.js';
 import { findChecklist, findMedia } from '../../src/db/records.js';
 import { requeueItems } from '../../src/db/requeue-items.js';
 import { silentLogger } from '../../src/log.js';
 import { runClaimedItem, type ItemRunnerOptions } from '../../src/queue/run-item.js';
 import type { Step } from '../../src/steps/step.js';
-import { addItems } from '../helpers/in-process-worker.js';
+import { addItems, claimOne } from '../helpers/in-process-worker.js';
 import { availableDialects, createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const ok = (name: Step['name']): Step => ({
@@ -49,17 +48,15 @@ describe.each(availableDialects())('served items on %s', (dialect) => {
     log: silentLogger(),
   });
 
-  async function claim(workerId: string, now?: number) {
-    const [claimed] = await claimItems(t.db, { workerId, leaseMs: 1000, limit: 1, ...(now ? { now } : {}) });
-    if (!claimed) throw new Error(`${workerId} claimed nothing`);
-    return claimed;
-  }
-
   it('serves an item once resize is done, while its callback is held back', async () => {
     const [id] = await addItems(t.db, 1);
     const heldCallback: Step = { ...ok('callback'), heldUntilMs: () => Date.now() + 60_000 };
     const steps = [ok('retrieve'), ok('analyse'), ok('resize'), heldCallback];
-    const outcome = await runClaimedItem(runner(steps), await claim('B'), new AbortController().signal);
+    const outcome = await runClaimedItem(
+      runner(steps),
+      await claimOne(t.db, 'B'),
+      new AbortController().signal,
+    );
     expect(outcome).toBe('released');
     expect((await findChecklist(t.db, id!))!).toMatchObject({
       resize_optimize: 'completed',
@@ -73,19 +70,19 @@ describe.each(availableDialects())('served items on %s', (dialect) => {
   it('keeps a served item served when its re-render dies with a worker and runs out of attempts', async () => {
     const [id] = await addItems(t.db, 1);
     const steps = [ok('retrieve'), ok('analyse'), ok('resize'), ok('callback')];
-    expect(await runClaimedItem(runner(steps), await claim('B'), new AbortController().signal)).toBe(
+    expect(await runClaimedItem(runner(steps), await claimOne(t.db, 'B'), new AbortController().signal)).toBe(
       'completed',
     );
     const served = (await findMedia(t.db, id!))!;
     expect(served.status).toBe('completed');
 
     expect((await requeueItems(t.db, [id!], 'resize')).requeued).toEqual([id]);
-    const dead = await claim('dead');
+    const dead = await claimOne(t.db, 'dead');
     // As the runner starts a re-render: the item was served when claimed, so its status is left alone.
     const deadGuard = { mediaId: id!, claimToken: dead.claimToken, workerId: 'dead' };
     await startAttempt(t.db, deadGuard, 'resize', 1, { servable: true });
     // The worker dies mid-resize; the lease runs out and B takes the item over.
-    const takeover = await claim('B', Date.now() + 1500);
+    const takeover = await claimOne(t.db, 'B', Date.now() + 1500);
     expect(takeover.takenOverFrom).toBe('dead');
     expect(await runClaimedItem(runner(steps, 1), takeover, new AbortController().signal)).toBe('failed');
 
