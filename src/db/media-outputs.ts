@@ -3,7 +3,7 @@ import type { Db } from './connect.js';
 import { fencedUpdate, type ClaimGuard } from './fenced-update.js';
 import { toAnalysisRecord, type AnalysisRecord } from './analysis-rows.js';
 import { toMediaRecord, type MediaRecord } from './records.js';
-import { parseJson, type RawRow } from './row-values.js';
+import type { RawRow } from './row-values.js';
 import { VARIANT_COLUMNS, toVariantRow, type RawVariantRow, type VariantRow } from './variant-rows.js';
 
 export type { VariantRow } from './variant-rows.js';
@@ -37,9 +37,6 @@ export async function listVariants(db: Db, mediaId: number): Promise<VariantRow[
 
 /** The analysis row as stored (JSON columns as text): what saveAnalysis writes and a duplicate copies. */
 export type AnalysisRow = Record<string, unknown>;
-
-/** A JSON text column of the stored analysis row, parsed; undefined when empty or not JSON. */
-export const parseJsonColumn: (value: unknown) => unknown = parseJson;
 
 export async function saveAnalysis(db: Db, guard: ClaimGuard, row: AnalysisRow): Promise<void> {
   const now = Date.now();

@@ -11,7 +11,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { findAnalysis, parseJsonColumn } from '../../src/db/media-outputs.js';
+import { findAnalysis } from '../../src/db/media-outputs.js';
+import { parseJson } from '../../src/db/row-values.js';
 import { ingestFiles } from '../../src/intake/ingest-files.js';
 import { buildCompleteBody } from '../../src/steps/callback-body.js';
 import { findChecklist, findMedia } from '../../src/db/records.js';
@@ -122,10 +123,10 @@ describe('analysis providers in the pipeline', () => {
       });
       expect(Boolean(analysis!.ai_enhanced)).toBe(true);
       expect(analysis!.quality_score).toEqual(expect.any(Number));
-      expect(parseJsonColumn(analysis!.detected_objects)).toEqual([
+      expect(parseJson(analysis!.detected_objects)).toEqual([
         { label: 'cat', score: 0.97, box: [0.1, 0.1, 0.6, 0.8] },
       ]);
-      expect(parseJsonColumn(analysis!.field_sources)).toMatchObject({
+      expect(parseJson(analysis!.field_sources)).toMatchObject({
         subject_matter: { provider: 'remote', version: 'vision-7', confidence: 0.9 },
         quality_score: { provider: 'local' },
       });
