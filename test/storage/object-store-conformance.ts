@@ -209,14 +209,14 @@ function defineAtomicity(backend: () => ConformanceBackend): void {
     let looks = 0;
     while (!done) {
       looks += 1;
-      const [seenFresh, seenExisting, listed] = await Promise.all([
-        read(store, fresh),
-        read(store, existing),
-        listKeys(store, ns),
-      ]);
+      // List first, then read: the put may finish between the two, so only
+      // "listed implies readable and whole" holds, never the converse.
+      const listed = await listKeys(store, ns);
+      const [seenFresh, seenExisting] = await Promise.all([read(store, fresh), read(store, existing)]);
       if (seenFresh) expect(seenFresh.bytes.equals(whole)).toBe(true);
       expect(seenExisting!.bytes.equals(old) || seenExisting!.bytes.equals(whole)).toBe(true);
-      if (!seenFresh) expect(listed).toEqual([existing]);
+      expect(listed.filter((key) => key !== fresh)).toEqual([existing]);
+      if (listed.includes(fresh)) expect(seenFresh).toBeDefined();
     }
     await puts;
     expect(looks).toBeGreaterThan(2);
