@@ -15,6 +15,7 @@ import { registerRequeueCommand } from './requeue-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerShowCommand } from './show-command.js';
 import { registerStatsCommand } from './stats-command.js';
+import { registerStorageCommand } from './storage-command.js';
 
 function buildProgram(): Command {
   const program = new Command('media-worker')
@@ -41,6 +42,7 @@ function buildProgram(): Command {
     registerShowCommand,
     registerCleanupCommand,
     registerDoctorCommand,
+    registerStorageCommand,
   ]) {
     register(program);
   }
