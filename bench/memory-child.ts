@@ -14,7 +14,7 @@ import { decodeOnce } from '../src/images/decode-once.js';
 import { ImageMemoryBudget } from '../src/images/memory-budget.js';
 import { formatsFor, intermediateScale, sizesFor } from '../src/images/presets.js';
 import { renderVariants } from '../src/images/render-variants.js';
-import { FileStorage } from '../src/storage/storage.js';
+import { FsObjectStore } from '../src/storage/fs-object-store.js';
 
 const [countArg, concurrencyArg, ...inputs] = process.argv.slice(2);
 const count = Number(countArg);
@@ -22,7 +22,7 @@ sharp.concurrency(os.availableParallelism());
 sharp.cache(false);
 // The same budget the daemon takes from IMAGE_MEMORY_MB (src/images/memory-budget.ts).
 const memory = new ImageMemoryBudget(Number(process.env.IMAGE_MEMORY_MB ?? 128));
-const storage = new FileStorage(fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-memory-')));
+const storage = new FsObjectStore(fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-memory-')));
 
 async function processOne(file: string, n: number): Promise<void> {
   const { width, height } = (await sharp(file).metadata()).autoOrient;
@@ -41,7 +41,7 @@ async function processOne(file: string, n: number): Promise<void> {
     formatsFor('product', decoded.hasTransparency),
     'original',
   )) {
-    await storage.writeAtomic(`library/${n % 50}_${variant.size}.${variant.format}`, variant.data);
+    await storage.put(`library/${n % 50}_${variant.size}.${variant.format}`, variant.data);
   }
 }
 

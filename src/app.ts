@@ -20,8 +20,15 @@ import type { AnalysisProvider } from './analysis/analysis-provider.js';
 import { Metrics } from './metrics.js';
 import type { FastifyInstance } from 'fastify';
 import { diskUsage } from './storage/disk-usage.js';
-import { checkStorageAtStart } from './storage/probe-storage.js';
-import { FileStorage, type Storage } from './storage/storage.js';
+import type { ObjectStore } from './storage/object-store.js';
+import {
+  checkStorage,
+  checkStorageAtStart,
+  localDiskDir,
+  objectStoreFor,
+  storageLocation,
+} from './storage/object-store-for.js';
+import { createVariantSource, type VariantSource } from './http/variant-source.js';
 import { VERSION } from './version.js';
 
 /** How long main API traffic pauses after the main API refused our key. */
@@ -36,7 +43,8 @@ export interface RunOptions {
 
 export class App {
   readonly db: Db;
-  readonly storage: Storage;
+  readonly storage: ObjectStore;
+  private readonly variants: VariantSource;
   readonly metrics = new Metrics();
   private readonly lookup: VariantLookup;
   private readonly mainApiAuth: MainApiAuthState | undefined;
@@ -56,7 +64,15 @@ export class App {
     readonly log: Logger,
   ) {
     this.db = connectDatabase(config.database, { log });
-    this.storage = new FileStorage(config.storageDir);
+    this.storage = objectStoreFor(config);
+    this.variants = createVariantSource({
+      store: this.storage,
+      remote: storageLocation(config).kind === 's3',
+      cacheDir: config.serveCacheDir,
+      cacheBytes: config.serveCacheMb * 1024 * 1024,
+      log,
+      onCacheResult: this.metrics.onServeCache,
+    });
     this.lookup = new VariantLookup(this.db);
     this.providers = createProviders(config, log);
     this.images = createImageRuntime(config.imageMemoryMb);
@@ -77,12 +93,12 @@ export class App {
 
   /**
    * Runs the server and/or the worker until stop() (or, with `once`, until the queue is empty).
-   * Storage is checked first (a wrong STORAGE_DIR exits 2 before anything is claimed); the
+   * Storage is checked first (a wrong STORAGE_DIR or bucket exits 2 before anything is claimed); the
    * server listens before the database is waited for, so /healthz answers and /readyz says why.
    */
   async run(options: RunOptions): Promise<void> {
     configureSharp(this.log);
-    await checkStorageAtStart(this.config.storageDir);
+    await checkStorageAtStart(this.storage, this.config);
     const diskWatch = setInterval(() => void this.warnIfDiskFull(), 60_000).unref();
     try {
       await this.warnIfDiskFull();
@@ -104,17 +120,19 @@ export class App {
     }
   }
 
-  /** The storage disk passing DISK_ALERT_PERCENT is logged (and fails /readyz) before it becomes ENOSPC. */
+  /** The local disk passing DISK_ALERT_PERCENT is logged (and fails /readyz) before it becomes ENOSPC. */
   private async warnIfDiskFull(): Promise<void> {
-    const usage = await diskUsage(this.storage.root).catch(() => undefined);
+    const directory = localDiskDir(this.config);
+    const usage = await diskUsage(directory).catch(() => undefined);
     if (usage && usage.usedPercent >= this.config.diskAlertPercent) {
       this.log.warn(
         {
           usedPercent: usage.usedPercent,
           freeBytes: usage.freeBytes,
           alertPercent: this.config.diskAlertPercent,
+          directory,
         },
-        'storage disk above DISK_ALERT_PERCENT',
+        'local disk above DISK_ALERT_PERCENT',
       );
     }
   }
@@ -128,14 +146,19 @@ export class App {
   async close(): Promise<void> {
     await this.images.close();
     await closeProviders(this.providers);
+    await this.storage.close();
     await this.db.destroy();
   }
 
   private async startServer(): Promise<void> {
-    this.metrics.watchQueue(this.db, this.storage.root);
+    this.metrics.watchQueue(this.db, localDiskDir(this.config));
+    await this.variants.start();
     this.server = createServer({
       db: this.db,
-      storage: this.storage,
+      openVariant: this.variants.open,
+      ...(this.config.publicMediaBaseUrl ? { publicBaseUrl: this.config.publicMediaBaseUrl } : {}),
+      checkStorage: () => checkStorage(this.storage, this.config),
+      localDiskDir: localDiskDir(this.config),
       metrics: this.metrics,
       lookup: this.lookup,
       log: this.log,

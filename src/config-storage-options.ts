@@ -4,7 +4,7 @@
  * config-rules.ts refuses the combinations that contradict each other.
  */
 import path from 'node:path';
-import { boolean, httpUrl, text } from './config-parsers.js';
+import { boolean, httpUrl, nonNegativeInt, text } from './config-parsers.js';
 import { option, optional, type ParsedSoFar } from './config-row.js';
 import { parseStorageUrl } from './storage/storage-url.js';
 
@@ -20,7 +20,7 @@ export const STORAGE_OPTIONS = [
     env: 'STORAGE_URL',
     default: undefined,
     parse: parseStorageUrl,
-    doc: 'fs:<dir> or <dir> (same as STORAGE_DIR), or s3://bucket[/prefix] (an S3-compatible bucket: S3_ENDPOINT, S3_REGION, credentials from AWS_ACCESS_KEY_ID … or the SDK chain; parsed and checked, but every command refuses it until processing and /serve use the bucket); wins over STORAGE_DIR, and with an fs: URL a STORAGE_DIR naming another directory is an error; unset: STORAGE_DIR',
+    doc: 'fs:<dir> or <dir> (same as STORAGE_DIR), or s3://bucket[/prefix] (an S3-compatible bucket: S3_ENDPOINT, S3_REGION, credentials from AWS_ACCESS_KEY_ID … or the SDK chain); wins over STORAGE_DIR, and with an fs: URL a STORAGE_DIR naming another directory is an error; unset: STORAGE_DIR',
   }),
   option({
     key: 'storageDir',
@@ -49,5 +49,33 @@ export const STORAGE_OPTIONS = [
     default: (parsed) => String(parsed.s3Endpoint !== undefined),
     parse: boolean,
     doc: 'address the bucket as <endpoint>/<bucket> instead of <bucket>.<endpoint> (default: true when S3_ENDPOINT is set, as MinIO, Ceph and Garage need)',
+  }),
+  option({
+    key: 'scratchDir',
+    env: 'SCRATCH_DIR',
+    default: path.join('var', 'scratch'),
+    parse: text,
+    doc: "local directory for a bucket's spooled uploads and downloads (originals handed to sharp), removed when done; its disk is the one DISK_ALERT_PERCENT watches on S3",
+  }),
+  option({
+    key: 'serveCacheDir',
+    env: 'SERVE_CACHE_DIR',
+    default: path.join('var', 'serve-cache'),
+    parse: text,
+    doc: 'local read-through cache of variants /serve fetched from a bucket (kept across restarts; one per VM); unused on fs:',
+  }),
+  option({
+    key: 'serveCacheMb',
+    env: 'SERVE_CACHE_MB',
+    default: '1024',
+    parse: nonNegativeInt,
+    doc: 'size cap of SERVE_CACHE_DIR, least recently served evicted first (0: no cache, every /serve reads the bucket)',
+  }),
+  optional({
+    key: 'publicMediaBaseUrl',
+    env: 'PUBLIC_MEDIA_BASE_URL',
+    default: undefined,
+    parse: httpUrl,
+    doc: 'a CDN or public bucket serving the stored keys: /serve answers 302 to <url>/<key> instead of sending the bytes (see docs/storage.md for what that gives up)',
   }),
 ] as const;

@@ -79,6 +79,12 @@ export class Metrics {
     labelNames: ['status', 'format'],
     registers: [this.registry],
   });
+  private readonly serveCache = new Counter({
+    name: `${PREFIX}serve_cache_total`,
+    help: 'Variants /serve read through the local cache of a bucket: hit, miss (fetched and cached), bypass (read from the bucket).',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
   private readonly scrapeFailures = new Counter({
     name: `${PREFIX}scrape_failures_total`,
     help: 'Gauges that could not be read when scraped (their source, e.g. the database, did not answer).',
@@ -210,6 +216,7 @@ export class Metrics {
     this.intakeImported.inc(imported);
     this.intakeSkipped.inc(skipped);
   };
+  readonly onServeCache = (result: 'hit' | 'miss' | 'bypass'): void => this.serveCache.inc({ result });
   readonly onServed = (status: number, format: string, seconds: number): void => {
     this.serveRequests.inc({ status: String(status), format });
     this.serveDuration.observe(seconds);

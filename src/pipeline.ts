@@ -15,7 +15,7 @@ import { createCallbackStep } from './steps/callback.js';
 import { createResizeStep } from './steps/resize.js';
 import { createRetrieveStep } from './steps/retrieve.js';
 import type { Step } from './steps/step.js';
-import type { Storage } from './storage/storage.js';
+import type { ObjectStore } from './storage/object-store.js';
 
 /** The settings the steps read. */
 export type PipelineConfig = Pick<
@@ -34,7 +34,7 @@ export interface PipelineParts {
 export function buildPipeline(
   config: PipelineConfig,
   db: Db,
-  storage: Storage,
+  storage: ObjectStore,
   parts: PipelineParts,
 ): Step[] {
   const { images, providers, mainApi, metrics } = parts;

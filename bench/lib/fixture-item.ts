@@ -10,7 +10,7 @@ import { ingestFiles } from '../../src/intake/ingest-files.js';
 import { silentLogger } from '../../src/log.js';
 import { withPipeline } from '../../test/helpers/pipeline.js';
 import { WorkerLoop } from '../../src/queue/worker-loop.js';
-import { FileStorage } from '../../src/storage/storage.js';
+import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 
 export interface ProcessedFixture {
   dir: string;
@@ -30,7 +30,7 @@ export async function processedFixture(sample: string): Promise<ProcessedFixture
   const config = loadConfig(env);
   const db = connectDatabase(config.database);
   await migrateLatest(db);
-  const storage = new FileStorage(config.storageDir);
+  const storage = new FsObjectStore(config.storageDir);
   const [mediaId] = await ingestFiles(db, [sample], { userId: 1, role: 'product', isTestData: true });
   await withPipeline(config, db, storage, (steps) =>
     new WorkerLoop({
@@ -52,6 +52,6 @@ export async function processedFixture(sample: string): Promise<ProcessedFixture
     config,
     db,
     mediaId: mediaId!,
-    gridWebp: { path: storage.absolutePath(grid.path), etag: grid.etag, bytes: grid.bytes },
+    gridWebp: { path: storage.pathOf(grid.path), etag: grid.etag, bytes: grid.bytes },
   };
 }

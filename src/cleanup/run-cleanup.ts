@@ -4,8 +4,6 @@
  * files younger than a grace period are never called orphans: a worker may
  * have just renamed them into place).
  */
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import {
   completedItemIds,
   filesOf,
@@ -17,7 +15,7 @@ import {
 import type { Db } from '../db/connect.js';
 import { requeueItems } from '../db/requeue-items.js';
 import { failUnclaimedItem } from '../db/unclaimed-failure.js';
-import { TEMP_PREFIX, type Storage } from '../storage/storage.js';
+import type { ObjectStore } from '../storage/object-store.js';
 import { deleteItem, deleteOriginal } from './delete-item.js';
 
 export interface CleanupOptions {
@@ -45,7 +43,11 @@ export interface CleanupReport {
 
 const DAY_MS = 86_400_000;
 
-export async function runCleanup(db: Db, storage: Storage, options: CleanupOptions): Promise<CleanupReport> {
+export async function runCleanup(
+  db: Db,
+  storage: ObjectStore,
+  options: CleanupOptions,
+): Promise<CleanupReport> {
   const now = options.now ?? Date.now();
   const report: CleanupReport = {
     dryRun: options.dryRun,
@@ -85,7 +87,7 @@ export async function runCleanup(db: Db, storage: Storage, options: CleanupOptio
 
 async function deleteInBatches(
   db: Db,
-  storage: Storage,
+  storage: ObjectStore,
   options: CleanupOptions,
   handled: Set<number>,
   label: string,
@@ -110,7 +112,7 @@ async function deleteInBatches(
 
 async function expireOriginals(
   db: Db,
-  storage: Storage,
+  storage: ObjectStore,
   options: CleanupOptions,
   completedBefore: number,
 ): Promise<number[]> {
@@ -121,34 +123,28 @@ async function expireOriginals(
   return done;
 }
 
-async function walk(root: string, relative: string): Promise<string[]> {
-  const entries = await fs.readdir(path.join(root, relative), { withFileTypes: true }).catch(() => []);
-  const files: string[] = [];
-  for (const entry of entries) {
-    const child = path.posix.join(relative, entry.name);
-    if (entry.isDirectory()) files.push(...(await walk(root, child)));
-    else if (entry.isFile()) files.push(child);
-  }
-  return files;
-}
-
-/** Files under bulk/ and library/ that no row points at (and left-over temp files), older than the grace period. */
+/**
+ * Objects under bulk/ and library/ that no row points at, and what
+ * interrupted writes left, older than the grace period. The store's listing
+ * pages (ListObjectsV2 on a bucket), so memory holds the known keys, not
+ * the listing.
+ */
 async function removeOrphanFiles(
   db: Db,
-  storage: Storage,
+  storage: ObjectStore,
   options: CleanupOptions,
   now: number,
 ): Promise<string[]> {
   const known = new Set<string>(await knownStoragePaths(db));
   const graceMs = options.orphanGraceMs ?? 3_600_000;
-  const orphans: string[] = [];
-  for (const file of [...(await walk(storage.root, 'bulk')), ...(await walk(storage.root, 'library'))]) {
-    if (known.has(file) && !path.basename(file).startsWith(TEMP_PREFIX)) continue;
-    const stat = await fs.stat(storage.absolutePath(file)).catch(() => undefined);
-    if (!stat || now - stat.mtimeMs < graceMs) continue;
-    if (!options.dryRun) await storage.remove(file);
-    orphans.push(file);
-    options.onProgress?.('orphan files', orphans.length);
+  const orphans = await storage.removeLeftovers({ olderThanMs: graceMs, now, dryRun: options.dryRun });
+  for (const prefix of ['bulk/', 'library/']) {
+    for await (const object of storage.list(prefix)) {
+      if (known.has(object.key) || now - object.lastModified.getTime() < graceMs) continue;
+      if (!options.dryRun) await storage.delete(object.key);
+      orphans.push(object.key);
+      options.onProgress?.('orphan files', orphans.length);
+    }
   }
   return orphans;
 }
@@ -156,16 +152,16 @@ async function removeOrphanFiles(
 /** Completed items whose variant files vanished: re-made from the original when it is there, else marked failed. */
 async function repairVanishedFiles(
   db: Db,
-  storage: Storage,
+  storage: ObjectStore,
   options: CleanupOptions,
 ): Promise<Pick<CleanupReport, 'vanishedRequeued' | 'vanishedMarkedFailed'>> {
   const result = { vanishedRequeued: [] as number[], vanishedMarkedFailed: [] as number[] };
   const ids = await completedItemIds(db);
   for (let i = 0; i < ids.length; i += options.batchSize ?? 500) {
     for (const files of await filesOf(db, ids.slice(i, i + (options.batchSize ?? 500)))) {
-      const missing = await asyncFilter(files.variantPaths, async (p) => !(await storage.exists(p)));
+      const missing = await asyncFilter(files.variantPaths, async (p) => !(await exists(storage, p)));
       if (missing.length === 0) continue;
-      const original = files.bulkPath !== null && (await storage.exists(files.bulkPath));
+      const original = files.bulkPath !== null && (await exists(storage, files.bulkPath));
       (original ? result.vanishedRequeued : result.vanishedMarkedFailed).push(files.id);
       if (options.dryRun) continue;
       if (original) await requeueItems(db, [files.id], 'resize');
@@ -174,6 +170,10 @@ async function repairVanishedFiles(
     options.onProgress?.('vanished files', i);
   }
   return result;
+}
+
+async function exists(storage: ObjectStore, key: string): Promise<boolean> {
+  return (await storage.stat(key)) !== undefined;
 }
 
 async function asyncFilter<T>(items: T[], predicate: (item: T) => Promise<boolean>): Promise<T[]> {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { runCleanup, type CleanupReport } from '../cleanup/run-cleanup.js';
 import { countLiveItems } from '../db/cleanup-selections.js';
-import { FileStorage } from '../storage/storage.js';
+import { objectStoreFor } from '../storage/object-store-for.js';
 import { printJson, withDatabase } from './context.js';
 import { progressReporter } from './progress.js';
 
@@ -37,14 +37,15 @@ export function registerCleanupCommand(program: Command): void {
         const candidates = await countLiveItems(db);
         const progress = progressReporter('cleanup', candidates, flags.json === true);
         let seen = 0;
-        const report = await runCleanup(db, new FileStorage(config.storageDir), {
+        const storage = objectStoreFor(config);
+        const report = await runCleanup(db, storage, {
           expired: none || flags.expired === true,
           orphans: none || flags.orphans === true,
           testData: flags.testData === true,
           dryRun: flags.dryRun === true,
           originalsDays: config.originalsRetentionDays,
           onProgress: (_label, done) => progress.update(Math.min(candidates, (seen = Math.max(seen, done)))),
-        });
+        }).finally(() => storage.close());
         progress.done();
         log.info({ dryRun: report.dryRun }, 'cleanup finished');
         if (flags.json) printJson(report);

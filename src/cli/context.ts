@@ -5,8 +5,6 @@ import { connectDatabase, type Db } from '../db/connect.js';
 import { assertDatabaseExists, assertMigrated } from '../db/schema-check.js';
 import { waitForDatabase } from '../db/wait-for-database.js';
 import { createLogger, type Logger } from '../log.js';
-import { UsageError } from '../errors.js';
-import { describeLocation } from '../storage/storage-url.js';
 
 export interface CommandContext {
   config: Config;
@@ -16,23 +14,7 @@ export interface CommandContext {
 
 /** Loads the config from env + the flags given to this command (and the program's global flags). */
 export function configFor(command: Command): Config {
-  const config = loadConfig(process.env, command.optsWithGlobals());
-  refuseUnwiredStorage(config);
-  return config;
-}
-
-/**
- * The S3 backend (storage/s3-object-store.ts) passes the object-store
- * conformance suite, but the steps, /serve and cleanup still work on a
- * directory. Taking an s3:// STORAGE_URL would quietly put every file on
- * the local disk instead, so it is refused until they are switched over.
- */
-function refuseUnwiredStorage(config: Config): void {
-  if (config.storageUrl?.kind !== 's3') return;
-  throw new UsageError(
-    `STORAGE_URL=${describeLocation(config.storageUrl)}: processing and serving from S3 are not wired in yet; ` +
-      'set STORAGE_DIR (or STORAGE_URL=fs:<dir>) for now',
-  );
+  return loadConfig(process.env, command.optsWithGlobals());
 }
 
 export interface DatabaseUse {

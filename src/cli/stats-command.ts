@@ -2,14 +2,26 @@ import type { Command } from 'commander';
 import { queueStats, type QueueStats } from '../db/queue-stats.js';
 import { STEP_NAMES } from '../db/step-columns.js';
 import { storageStats, type StorageStats } from '../db/storage-stats.js';
+import type { Config } from '../config.js';
 import { diskUsage, type DiskUsage } from '../storage/disk-usage.js';
+import { totalSize } from '../storage/object-store.js';
+import { localDiskDir, objectStoreFor } from '../storage/object-store-for.js';
 import { parseCountArgument } from './arguments.js';
 import { formatAge, formatTable, formatTime, printJson, withDatabase } from './context.js';
 
 interface Stats {
   queue: QueueStats;
   storage: StorageStats;
-  disk: (DiskUsage & { alertPercent: number; alert: boolean }) | null;
+  /** The local disk that fills: STORAGE_DIR's, or the scratch directory's on a bucket. */
+  disk: (DiskUsage & { directory: string; alertPercent: number; alert: boolean }) | null;
+  /** With --store: what the store itself holds, counted by listing it. */
+  store?: StoreSize;
+}
+
+interface StoreSize {
+  location: string;
+  bulk: { objects: number; bytes: number };
+  library: { objects: number; bytes: number };
 }
 
 export function registerStatsCommand(program: Command): void {
@@ -19,51 +31,71 @@ export function registerStatsCommand(program: Command): void {
       'queue counts by status and step, failures by class, oldest pending age, live workers, storage and disk',
     )
     .option('--json', 'print as JSON')
+    .option('--store', 'also count what the store holds, by listing it (a bucket: 1,000 keys a request)')
     .option('--watch [seconds]', 'refresh the view every few seconds (default 2) until Ctrl-C')
     .addHelpText(
       'after',
       '\nExamples:\n  $ media-worker stats\n  $ media-worker stats --watch 5\n  $ media-worker stats --json | jq .storage.byArea',
     )
-    .action(async (options: { json?: boolean; watch?: boolean | string }, command: Command) => {
-      const watchSeconds =
-        options.watch === undefined
-          ? undefined
-          : options.watch === true
-            ? 2
-            : parseCountArgument(String(options.watch), '--watch');
-      await withDatabase(
-        command,
-        async ({ db, config }) => {
-          const collect = async (): Promise<Stats> => {
-            const disk = await diskUsage(config.storageDir).catch(() => undefined);
-            return {
-              // A worker beats every third of a lease: one missing lease's worth means it is gone.
-              queue: await queueStats(db, config.leaseMs),
-              storage: await storageStats(db),
-              disk: disk
-                ? {
-                    ...disk,
-                    alertPercent: config.diskAlertPercent,
-                    alert: disk.usedPercent >= config.diskAlertPercent,
-                  }
-                : null,
+    .action(
+      async (options: { json?: boolean; store?: boolean; watch?: boolean | string }, command: Command) => {
+        const watchSeconds =
+          options.watch === undefined
+            ? undefined
+            : options.watch === true
+              ? 2
+              : parseCountArgument(String(options.watch), '--watch');
+        await withDatabase(
+          command,
+          async ({ db, config }) => {
+            const collect = async (): Promise<Stats> => {
+              const directory = localDiskDir(config);
+              const disk = await diskUsage(directory).catch(() => undefined);
+              return {
+                // A worker beats every third of a lease: one missing lease's worth means it is gone.
+                queue: await queueStats(db, config.leaseMs),
+                storage: await storageStats(db),
+                disk: disk
+                  ? {
+                      ...disk,
+                      directory,
+                      alertPercent: config.diskAlertPercent,
+                      alert: disk.usedPercent >= config.diskAlertPercent,
+                    }
+                  : null,
+                ...(options.store ? { store: await storeSize(config) } : {}),
+              };
             };
-          };
-          if (watchSeconds === undefined) {
-            const stats = await collect();
-            if (options.json) printJson(stats);
-            else console.log(renderStats(stats));
-            return;
-          }
-          await watch(watchSeconds, async () =>
-            options.json
-              ? JSON.stringify(await collect())
-              : `\x1b[2J\x1b[H${renderStats(await collect())}\n\n(every ${watchSeconds}s; Ctrl-C to stop)`,
-          );
-        },
-        { readOnly: true },
-      );
-    });
+            if (watchSeconds === undefined) {
+              const stats = await collect();
+              if (options.json) printJson(stats);
+              else console.log(renderStats(stats));
+              return;
+            }
+            await watch(watchSeconds, async () =>
+              options.json
+                ? JSON.stringify(await collect())
+                : `\x1b[2J\x1b[H${renderStats(await collect())}\n\n(every ${watchSeconds}s; Ctrl-C to stop)`,
+            );
+          },
+          { readOnly: true },
+        );
+      },
+    );
+}
+
+/** The bucket-size (or directory-size) report: every object listed once, paginated. */
+async function storeSize(config: Config): Promise<StoreSize> {
+  const store = objectStoreFor(config);
+  try {
+    return {
+      location: store.description,
+      bulk: await totalSize(store, 'bulk/'),
+      library: await totalSize(store, 'library/'),
+    };
+  } finally {
+    await store.close();
+  }
 }
 
 /** Redraws until SIGINT/SIGTERM, then returns normally (exit 0). */
@@ -87,7 +119,7 @@ async function watch(seconds: number, render: () => Promise<string>): Promise<vo
 
 const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
 
-function renderStorage(storage: StorageStats, disk: Stats['disk']): string[] {
+function renderStorage({ storage, disk, store }: Stats): string[] {
   const rows = Object.entries(storage.byDataType).map(([dataType, u]) => [
     dataType,
     u.bulk.files,
@@ -110,12 +142,18 @@ function renderStorage(storage: StorageStats, disk: Stats['disk']): string[] {
     }; saved vs JPEG: AVIF ${mb(storage.savedVsJpeg.avif)}, WebP ${mb(storage.savedVsJpeg.webp)}`,
     `identical uploads reused: ${storage.dedup.hits} (${mb(storage.dedup.bytesSaved)} not stored twice)`,
     disk
-      ? `disk: ${disk.usedPercent}% used, ${mb(disk.freeBytes)} free${disk.alert ? `  ** above DISK_ALERT_PERCENT=${disk.alertPercent} **` : ''}`
-      : 'disk: storage directory not found',
+      ? `disk (${disk.directory}): ${disk.usedPercent}% used, ${mb(disk.freeBytes)} free${disk.alert ? `  ** above DISK_ALERT_PERCENT=${disk.alertPercent} **` : ''}`
+      : 'disk: local directory not found',
+    ...(store
+      ? [
+          `store ${store.location}: originals ${store.bulk.objects} objects, ${mb(store.bulk.bytes)}; variants ${store.library.objects} objects, ${mb(store.library.bytes)}`,
+        ]
+      : []),
   ];
 }
 
-function renderStats({ queue, storage, disk }: Stats): string {
+function renderStats(stats: Stats): string {
+  const { queue } = stats;
   const statuses = Object.entries(queue.byStatus).map(([status, n]) => [status, n]);
   const steps = STEP_NAMES.map((step) => [
     step,
@@ -153,6 +191,6 @@ function renderStats({ queue, storage, disk }: Stats): string {
         ]
       : []),
     '',
-    ...renderStorage(storage, disk),
+    ...renderStorage(stats),
   ].join('\n');
 }

@@ -15,7 +15,6 @@ import { createLogger, type Logger } from '../log.js';
 import { copyObjects, type CopyReport, type ObjectOutcome } from '../storage/copy-objects.js';
 import { objectStoreFor } from '../storage/object-store-for.js';
 import { StorageConfigError, type ObjectStore } from '../storage/object-store.js';
-import { S3ObjectStore } from '../storage/s3-object-store.js';
 import { describeLocation, parseStorageUrl, type StorageLocation } from '../storage/storage-url.js';
 import { parseCountArgument } from './arguments.js';
 import { printJson } from './context.js';
@@ -83,7 +82,7 @@ export function registerStorageCommand(program: Command): void {
         else console.log(renderReport(report));
         if (report.failed > 0 || report.interrupted) process.exitCode = 1;
       } finally {
-        for (const store of stores) if (store instanceof S3ObjectStore) store.destroy();
+        for (const store of stores) await store.close();
       }
     });
 }

@@ -1,6 +1,7 @@
 /**
  * /healthz: the process answers. /readyz: it can do its job — the database
- * answers, storage takes a write, the disk is below the alert threshold, and
+ * answers, storage takes a write (a bucket answers a listing, and the local
+ * scratch directory takes a write), the local disk is below the alert threshold, and
  * the main API is not refusing our key — with a JSON body naming each check.
  */
 import type { FastifyInstance } from 'fastify';
@@ -8,12 +9,13 @@ import type { Db } from '../db/connect.js';
 import { pingDatabase } from '../db/ping.js';
 import { firstLine } from '../repeated-problem.js';
 import { diskUsage } from '../storage/disk-usage.js';
-import { probeStorage } from '../storage/probe-storage.js';
-import type { Storage } from '../storage/storage.js';
 
 export interface ReadinessOptions {
   db: Db;
-  storage: Storage;
+  /** Throws, saying why, unless media can be stored and read (object-store-for.ts checkStorage). */
+  checkStorage: () => Promise<void>;
+  /** The local directory whose disk fills: STORAGE_DIR, or the scratch directory on a bucket. */
+  localDiskDir: string;
   diskAlertPercent: number;
   /** Why main API traffic is paused, or undefined when it is not. */
   mainApiAuthProblem: () => string | undefined;
@@ -58,11 +60,11 @@ export async function readiness(options: ReadinessOptions): Promise<Record<strin
       return undefined;
     }),
     check('storage', async () => {
-      await probeStorage(options.storage.root);
+      await options.checkStorage();
       return undefined;
     }),
     check('disk', async () => {
-      const { usedPercent } = await diskUsage(options.storage.root);
+      const { usedPercent } = await diskUsage(options.localDiskDir);
       const detail = `${usedPercent}% used (alert at ${options.diskAlertPercent}%)`;
       if (usedPercent >= options.diskAlertPercent) throw new Error(detail);
       return detail;

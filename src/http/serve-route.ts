@@ -1,23 +1,33 @@
 /**
  * GET/HEAD /serve/:mediaId?size=&format=&bg= — one variant, streamed from
- * disk, with a strong ETag and immutable caching. Explicit parameters win;
- * otherwise Accept decides the format (negotiate.ts). Every answer that is
- * not the variant (or a 304 for it) is no-store (serve-errors.ts).
+ * storage (a bucket through the local read-through cache), with a strong
+ * ETag, immutable caching and single byte ranges (206). Explicit parameters
+ * win; otherwise Accept decides the format (negotiate.ts). Every answer that
+ * is not the variant (or a 304 for it) is no-store (serve-errors.ts). With
+ * PUBLIC_MEDIA_BASE_URL the chosen variant is a redirect to the CDN instead.
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Logger } from '../log.js';
 import { RepeatedProblem } from '../repeated-problem.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CONTENT_TYPE, type Background, type OutputFormat, type SizeName } from '../images/presets.js';
-import type { Storage } from '../storage/storage.js';
+import {
+  CONTENT_TYPE,
+  VARIANT_CACHE_CONTROL,
+  type Background,
+  type OutputFormat,
+  type SizeName,
+} from '../images/presets.js';
+import { parseRange } from './byte-range.js';
 import { isSizeName, negotiateFormat, pickBackground, pickSize } from './negotiate.js';
 import { sendServeError, serveErrorHandler, type ServeErrorBody } from './serve-errors.js';
-import { openVariantFile, type VariantFile } from './variant-file.js';
+import { openVariantFile, type VariantFile, type VariantOpener } from './variant-file.js';
 import type { ItemLookup, ServableVariant, VariantLookup } from './variant-lookup.js';
 
 export interface ServeRouteOptions {
-  storage: Storage;
+  openVariant: VariantOpener;
   lookup: VariantLookup;
+  /** PUBLIC_MEDIA_BASE_URL: answer 302 to `<base>/<key>` instead of sending bytes. */
+  publicBaseUrl?: string;
   onServed: (status: number, format: string, seconds: number) => void;
 }
 
@@ -122,36 +132,88 @@ function refusalFor(
   }
 }
 
-/** The variant's file, opened first: no header about the variant (304 included) goes out before it is known to be there. */
+/** The variant's object, opened first: no header about the variant (304 included) goes out before it is known to be there. */
 async function sendVariant(
   request: FastifyRequest,
   reply: FastifyReply,
   options: ServeRouteOptions,
   { mediaId, variant, negotiated }: { mediaId: number; variant: ServableVariant; negotiated: boolean },
 ) {
-  const file = await openVariantFile(options.storage.absolutePath(variant.path), variant.bytes);
+  if (options.publicBaseUrl) return redirectToPublicCopy(reply, options.publicBaseUrl, variant, negotiated);
+  const revalidation = matchesEtag(request.headers['if-none-match'], variant.etag);
+  const asked =
+    request.method === 'GET' && !revalidation ? rangeOf(request, variant) : { kind: 'whole' as const };
+  const file = await openVariantFile(
+    options.openVariant,
+    variant,
+    asked.kind === 'range' ? asked.range : undefined,
+  );
   if (file.state !== 'open') return refuseUnopenedFile(request, reply, options, { mediaId, variant, file });
+  const { object } = file;
+  if (asked.kind === 'unsatisfiable') {
+    object.stream.destroy();
+    return refuseUnopenedFile(request, reply, options, {
+      mediaId,
+      variant,
+      file: { state: 'unsatisfiable' },
+    });
+  }
   if (negotiated) reply.header('Vary', 'Accept');
-  reply.header('ETag', variant.etag).header('Cache-Control', 'public, max-age=31536000, immutable');
-  if (matchesEtag(request.headers['if-none-match'], variant.etag)) {
-    await file.handle.close();
+  reply.header('ETag', variant.etag).header('Cache-Control', VARIANT_CACHE_CONTROL);
+  if (revalidation) {
+    object.stream.destroy();
     return reply.code(304).send();
   }
   reply
     .header('Content-Type', CONTENT_TYPE[variant.format as OutputFormat])
     .header('Content-Length', variant.bytes)
     .header('Last-Modified', variant.lastModified)
+    .header('Accept-Ranges', 'bytes')
     .header('X-Content-Type-Options', 'nosniff');
   if (request.method === 'HEAD') {
-    await file.handle.close();
+    object.stream.destroy();
     // An empty reply.send() would rewrite Content-Length to 0: write the head ourselves.
     reply.hijack();
     reply.raw.writeHead(200, reply.getHeaders() as OutgoingHttpHeaders);
     reply.raw.end();
     return;
   }
+  if (object.range) {
+    const { start, end } = object.range;
+    reply
+      .code(206)
+      .header('Content-Range', `bytes ${start}-${end}/${variant.bytes}`)
+      .header('Content-Length', end - start + 1);
+  }
   // A read error before the first byte reaches serveErrorHandler (500, no-store); one after it aborts the response.
-  return reply.send(file.handle.createReadStream());
+  return reply.send(object.stream);
+}
+
+/** The Range asked for, against the recorded size; a 416 is answered from that alone. */
+function rangeOf(request: FastifyRequest, variant: ServableVariant) {
+  const ifRange = request.headers['if-range'];
+  return parseRange(
+    request.headers.range,
+    typeof ifRange === 'string' ? ifRange : undefined,
+    variant.etag,
+    variant.bytes,
+  );
+}
+
+/**
+ * The CDN (or public bucket) serves the key itself; this answer only picks
+ * the variant. Cached for an hour per Accept, so a deletion or a re-render is
+ * seen there within that hour (the CDN's own copy follows its own rules).
+ */
+function redirectToPublicCopy(
+  reply: FastifyReply,
+  base: string,
+  variant: ServableVariant,
+  negotiated: boolean,
+) {
+  if (negotiated) reply.header('Vary', 'Accept');
+  const location = `${base.replace(/\/+$/, '')}/${variant.path.split('/').map(encodeURIComponent).join('/')}`;
+  return reply.code(302).header('Location', location).header('Cache-Control', 'public, max-age=3600').send();
 }
 
 function refuseUnopenedFile(
@@ -165,6 +227,12 @@ function refuseUnopenedFile(
   }: { mediaId: number; variant: ServableVariant; file: Exclude<VariantFile, { state: 'open' }> },
 ) {
   const context = { mediaId, path: variant.path, ...('detail' in file ? { detail: file.detail } : {}) };
+  if (file.state === 'unsatisfiable') {
+    return sendServeError(reply.header('Content-Range', `bytes */${variant.bytes}`), 416, {
+      error: 'range_not_satisfiable',
+      message: `the range asked for is outside the ${variant.bytes} bytes of this variant`,
+    });
+  }
   if (file.state === 'unreadable') {
     request.log.error(context, 'variant file could not be opened');
     return sendServeError(reply, 503, {

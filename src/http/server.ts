@@ -3,15 +3,19 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Db } from '../db/connect.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { Storage } from '../storage/storage.js';
 import { registerAnalysisRoute } from './analysis-route.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerServeRoute } from './serve-route.js';
+import type { VariantOpener } from './variant-file.js';
 import type { VariantLookup } from './variant-lookup.js';
 
 export interface ServerOptions {
   db: Db;
-  storage: Storage;
+  /** Where /serve reads a variant's bytes (the store, or the read-through cache in front of a bucket). */
+  openVariant: VariantOpener;
+  publicBaseUrl?: string;
+  checkStorage: () => Promise<void>;
+  localDiskDir: string;
   metrics: Metrics;
   lookup: VariantLookup;
   log: Logger;
@@ -28,8 +32,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
     return503OnClosing: true,
   });
   registerServeRoute(app, {
-    storage: options.storage,
+    openVariant: options.openVariant,
     lookup: options.lookup,
+    ...(options.publicBaseUrl ? { publicBaseUrl: options.publicBaseUrl } : {}),
     onServed: options.metrics.onServed,
   });
   registerHealthRoutes(app, options);

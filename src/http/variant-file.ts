@@ -1,35 +1,42 @@
 /**
- * Opening a variant's file before anything about it is answered, 304
- * included: a file cleanup deleted, or one damaged on disk, must not be
- * revalidated as if it were still there. One open() and one fstat() per
- * request; variants are immutable, so the recorded size must be the size.
+ * Opening a variant's object before anything about it is answered, 304
+ * included: an object cleanup deleted, or one damaged in storage, must not be
+ * revalidated as if it were still there. One open per request, through the
+ * serve cache on a bucket; variants are immutable under their ETag, so the
+ * recorded size must be the size.
  */
-import fsp from 'node:fs/promises';
+import { InvalidRangeError, type ByteRange, type OpenedObject } from '../storage/object-store.js';
+import type { ServableVariant } from './variant-lookup.js';
+
+/** Opens a variant's bytes (the store's open, or the read-through cache's); undefined when missing. */
+export type VariantOpener = (
+  variant: ServableVariant,
+  range: ByteRange | undefined,
+) => Promise<OpenedObject | undefined>;
 
 export type VariantFile =
-  | { state: 'open'; handle: fsp.FileHandle }
+  | { state: 'open'; object: OpenedObject }
   | { state: 'missing' }
   | { state: 'damaged'; detail: string }
-  /** The file system itself failed (EMFILE, EIO): the file may well be fine. */
+  /** The range asked for selects no byte of the variant (HTTP 416). */
+  | { state: 'unsatisfiable' }
+  /** The storage itself failed (EMFILE, EIO, a bucket's 503): the object may well be fine. */
   | { state: 'unreadable'; detail: string };
 
-export async function openVariantFile(file: string, recordedBytes: number): Promise<VariantFile> {
-  let handle: fsp.FileHandle;
+export async function openVariantFile(
+  open: VariantOpener,
+  variant: ServableVariant,
+  range: ByteRange | undefined,
+): Promise<VariantFile> {
+  let object: OpenedObject | undefined;
   try {
-    handle = await fsp.open(file, 'r');
+    object = await open(variant, range);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { state: 'missing' };
-    return { state: 'unreadable', detail: `${code ?? 'open failed'}: ${(error as Error).message}` };
-  }
-  try {
-    const stat = await handle.stat();
-    if (stat.isFile() && stat.size === recordedBytes) return { state: 'open', handle };
-    await handle.close();
-    const found = stat.isFile() ? `${stat.size} bytes` : 'not a regular file';
-    return { state: 'damaged', detail: `recorded ${recordedBytes} bytes, found ${found}` };
-  } catch (error) {
-    await handle.close().catch(() => undefined);
+    if (error instanceof InvalidRangeError) return { state: 'unsatisfiable' };
     return { state: 'unreadable', detail: (error as Error).message };
   }
+  if (!object) return { state: 'missing' };
+  if (object.size === variant.bytes) return { state: 'open', object };
+  object.stream.destroy();
+  return { state: 'damaged', detail: `recorded ${variant.bytes} bytes, found ${object.size}` };
 }

@@ -59,6 +59,14 @@ export const CONTENT_TYPE: Record<OutputFormat, string> = {
   png: 'image/png',
 };
 
+/**
+ * A variant's bytes never change under its ETag (a re-render gets a new
+ * one), so caches may keep it for a year without asking again. Sent by
+ * /serve and stored on each variant object in a bucket (served as is by a
+ * CDN or a public bucket).
+ */
+export const VARIANT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
 export const FILE_EXTENSION: Record<OutputFormat, string> = {
   avif: 'avif',
   webp: 'webp',

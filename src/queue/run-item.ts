@@ -27,21 +27,24 @@ export async function runClaimedItem(
     workerId: options.workerId,
   };
   const log = options.log.child({ mediaId: claimed.mediaId });
+  const run: RunState = {};
   try {
-    return await runSteps(options, guard, claimed, signal, log);
+    return await runSteps(options, guard, { claimed, run }, signal, log);
   } catch (error) {
     if (error instanceof LeaseLostError) {
       log.warn({ err: error.message }, 'lease lost: another worker owns this item now; stopped');
       return 'lease_lost';
     }
     throw error;
+  } finally {
+    await releaseRunState(run, log);
   }
 }
 
 async function runSteps(
   options: ItemRunnerOptions,
   guard: ClaimGuard,
-  claimed: ClaimedItem,
+  { claimed, run }: { claimed: ClaimedItem; run: RunState },
   signal: AbortSignal,
   log: Logger,
 ): Promise<ItemOutcome> {
@@ -57,7 +60,6 @@ async function runSteps(
     const handled = await recordLostLease(options, guard, checklist, claimed.takenOverFrom, servable, log);
     if (handled) return handled;
   }
-  const run: RunState = {};
   // A finished step is written with the next transition; while the claim is ours nobody else changes the checklist.
   let done: StepCompletion | undefined;
   for (const step of options.steps) {
@@ -137,4 +139,13 @@ async function attemptStep(
       stepLog,
     );
   }
+}
+
+/** The run's local copy of the original (a download or a spooled upload, on a bucket) goes with the run. */
+async function releaseRunState(run: RunState, log: Logger): Promise<void> {
+  await run.original
+    ?.release()
+    .catch((error: unknown) =>
+      log.warn({ err: (error as Error).message }, 'could not remove the local copy of the original'),
+    );
 }

@@ -13,7 +13,7 @@ import { mergeAnalysis, type ProviderRun } from '../analysis/merge-analysis.js';
 import type { AnalysisInput, AnalysisProvider } from '../analysis/analysis-provider.js';
 import { LeaseLostError } from '../errors.js';
 import { parseRole, type Role } from '../media-roles.js';
-import { decodedItem, logoWithoutBackground, type DecodeOptions } from './decoded-item.js';
+import { decodedItem, localOriginal, logoWithoutBackground, type DecodeOptions } from './decoded-item.js';
 import type { Step, StepContext, StepOutcome } from './step.js';
 
 export interface AnalyseOptions extends DecodeOptions {
@@ -80,7 +80,7 @@ async function analysisInput(context: StepContext, options: AnalyseOptions): Pro
     original: {
       width: media.width!,
       height: media.height!,
-      path: options.storage.absolutePath(media.bulk_path!),
+      path: await localOriginal(context, options),
     },
     removal,
   };

@@ -1,18 +1,19 @@
 /**
- * The item's one decode (and, for logos, its background removal), made by
- * whichever step needs it first and kept in the run's state (RunState) for
- * the next. A step that runs in a later claim (after a crash) decodes again.
+ * The item's local original, its one decode (and, for logos, its background
+ * removal), made by whichever step needs them first and kept in the run's
+ * state (RunState) for the next. A step that runs in a later claim (after a
+ * crash) fetches and decodes again.
  */
 import { decodeForSizes, type DecodedImage } from '../images/decode-once.js';
 import type { ImageRuntime } from '../images/image-runtime.js';
 import { sizesFor } from '../images/presets.js';
 import type { BackgroundRemoval } from '../images/remove-background.js';
 import { parseRole } from '../media-roles.js';
-import type { Storage } from '../storage/storage.js';
+import type { ObjectStore } from '../storage/object-store.js';
 import type { StepContext } from './step.js';
 
 export interface DecodeOptions {
-  storage: Storage;
+  storage: ObjectStore;
   maxInputPixels: number;
   images: ImageRuntime;
 }
@@ -27,7 +28,7 @@ export async function decodedItem(context: StepContext, options: DecodeOptions):
     );
   }
   const decoded = await decodeForSizes(
-    options.storage.absolutePath(media.bulk_path),
+    await localOriginal(context, options),
     sizesFor(role, media.width, media.height),
     media.width,
     media.height,
@@ -35,6 +36,21 @@ export async function decodedItem(context: StepContext, options: DecodeOptions):
   );
   context.run.decoded = decoded;
   return decoded;
+}
+
+/** A local file of the item's original (sharp reads paths): retrieve's, or fetched once per run. */
+export async function localOriginal(
+  context: StepContext,
+  options: Pick<DecodeOptions, 'storage'>,
+): Promise<string> {
+  const { media, run } = context;
+  if (!media.bulk_path) {
+    throw new Error(
+      `item ${media.id} has no original in bulk/ (not retrieved, or expired); requeue it from the retrieve step`,
+    );
+  }
+  run.original ??= await options.storage.localFile(media.bulk_path);
+  return run.original.path;
 }
 
 /** The logo with its border-connected background removed, or undefined when there is none to remove. */

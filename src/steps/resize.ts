@@ -3,7 +3,8 @@
  * written atomically under library/user_<uid>/<data_type>/img/, recorded in
  * media_variants. Logos also get bg=removed variants when their background
  * could be removed. Identical bytes already processed for the same role are
- * reused (hard links; a copy where links are impossible) instead of redone.
+ * reused (the store's copy: a hard link on disk, a server-side copy in a
+ * bucket) instead of redone.
  */
 import type { Db } from '../db/connect.js';
 import {
@@ -15,6 +16,8 @@ import {
 } from '../db/media-outputs.js';
 import type { FractionBox } from '../images/face-crop.js';
 import {
+  CONTENT_TYPE,
+  VARIANT_CACHE_CONTROL,
   formatsFor,
   libraryDirectory,
   sizesFor,
@@ -106,7 +109,10 @@ async function writeVariant(
   variant: RenderedVariant,
 ): Promise<VariantRow> {
   const path = variantPath(media, variant.size, variant.format, variant.bg);
-  const bytes = await options.storage.writeAtomic(path, variant.data);
+  const bytes = await options.storage.put(path, variant.data, {
+    contentType: CONTENT_TYPE[variant.format],
+    cacheControl: VARIANT_CACHE_CONTROL,
+  });
   options.onVariantWritten?.(variant.format, bytes);
   return {
     size: variant.size,
@@ -136,7 +142,7 @@ async function reuseDuplicateVariants(
       variant.format as OutputFormat,
       variant.bg as 'original' | 'removed',
     );
-    const linked = await options.storage.linkAtomic(variant.path, path);
+    const linked = await options.storage.copy(variant.path, path);
     if (!linked) return undefined; // the source's files are gone: render afresh
     rows.push({ ...variant, path });
   }

@@ -1,9 +1,10 @@
 /**
- * Step 1, retrieve: copy the original into bulk/YYYY-MM-DD/<id>.<ext>
+ * Step 1, retrieve: store the original as bulk/YYYY-MM-DD/<id>.<ext>
  * atomically, with the size cap enforced while streaming, the real type
  * sniffed from the bytes, a sha256, and the header probed (dimensions, alpha,
  * pixel limit). The date comes from the item's creation, so a re-run writes
- * the same path.
+ * the same key. On a bucket the upload's local spool file is kept for the
+ * rest of the run (RunState.original): analyse and resize download nothing.
  */
 import type { Readable } from 'node:stream';
 import {
@@ -18,7 +19,7 @@ import { decodesWhole } from '../images/decodes-whole.js';
 import type { ImageRuntime } from '../images/image-runtime.js';
 import { probeImage } from '../images/probe-image.js';
 import type { MediaRecord } from '../db/records.js';
-import type { Storage } from '../storage/storage.js';
+import type { ObjectStore } from '../storage/object-store.js';
 import { HashingLimiter, peekStream } from '../storage/stream-guards.js';
 import type { Step, StepContext, StepOutcome } from './step.js';
 
@@ -37,7 +38,7 @@ export interface OpenedSource {
 export type SourceOpener = (media: MediaRecord, context: StepContext) => Promise<OpenedSource>;
 
 export interface RetrieveOptions {
-  storage: Storage;
+  storage: ObjectStore;
   maxUploadBytes: number;
   maxInputPixels: number;
   images: ImageRuntime;
@@ -63,8 +64,8 @@ export function createRetrieveStep(options: RetrieveOptions): Step {
           `this process cannot retrieve "${media.source}" uploads (is MAIN_API_URL set?); left for a worker that can`,
         );
       const opened = await open(media, context);
-      const { type, relativePath, limiter } = await storeOriginal(options, media, opened.stream);
-      const stored = options.storage.absolutePath(relativePath);
+      const { type, relativePath, limiter } = await storeOriginal(options, context, opened.stream);
+      const stored = context.run.original!.path;
       const limits = { maxInputPixels: options.maxInputPixels, memory: options.images.memory };
       // Before the probe: a body cut inside the header would otherwise be judged "not an image".
       if (!opened.endKnown && !(await decodesWhole(stored, limits)))
@@ -92,7 +93,7 @@ export function createRetrieveStep(options: RetrieveOptions): Step {
 /** Sniffs the type from the first bytes, then streams the whole upload to bulk/ through the size cap and hash. */
 async function storeOriginal(
   options: RetrieveOptions,
-  media: MediaRecord,
+  { media, run }: StepContext,
   source: Readable,
 ): Promise<{ type: AcceptedImageType; relativePath: string; limiter: HashingLimiter }> {
   const limiter = new HashingLimiter(options.maxUploadBytes);
@@ -107,7 +108,12 @@ async function storeOriginal(
   }
   const relativePath = bulkPath(media, EXTENSION[type]);
   try {
-    await options.storage.writeAtomic(relativePath, peeked.stream, [limiter]);
+    const { local } = await options.storage.putKeepingLocal(relativePath, peeked.stream, {
+      transforms: [limiter],
+      contentType: MIME_TYPE[type],
+    });
+    await run.original?.release();
+    run.original = local;
   } finally {
     // A write that failed before reading (mkdir on a full disk) must still close the download.
     peeked.stream.destroy();

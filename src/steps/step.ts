@@ -6,13 +6,17 @@ import type { StepName } from '../db/step-columns.js';
 import type { DecodedImage } from '../images/decode-once.js';
 import type { BackgroundRemoval } from '../images/remove-background.js';
 import type { Logger } from '../log.js';
+import type { LocalFile } from '../storage/object-store.js';
 
 /**
  * What the steps of one run of one item hand each other (gone afterwards):
- * the one decode analyse and resize share, and the logo's background removal
- * (null: tried, nothing to remove). A step in a later claim computes them again.
+ * a local file of the original (on a bucket: the spooled upload or one
+ * download; the runner releases it), the one decode analyse and resize
+ * share, and the logo's background removal (null: tried, nothing to
+ * remove). A step in a later claim makes them again.
  */
 export interface RunState {
+  original?: LocalFile;
   decoded?: DecodedImage;
   removal?: BackgroundRemoval | null;
 }

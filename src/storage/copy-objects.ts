@@ -25,13 +25,8 @@
  */
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
+import { VARIANT_CACHE_CONTROL } from '../images/presets.js';
 import { contentTypeFor, StorageConfigError, type ObjectStore, type PutOptions } from './object-store.js';
-
-/**
- * The Cache-Control of a variant: what /serve sends (src/http/serve-route.ts
- * writes the same string inline), so a bucket serving them directly answers alike.
- */
-export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
 export type ObjectAction = 'copied' | 'replaced' | 'skipped' | 'vanished' | 'failed';
 
@@ -90,7 +85,7 @@ export interface CopyReport {
 export function metadataFor(key: string): PutOptions & { contentType: string } {
   return {
     contentType: contentTypeFor(key),
-    cacheControl: key.startsWith('library/') ? IMMUTABLE_CACHE_CONTROL : undefined,
+    cacheControl: key.startsWith('library/') ? VARIANT_CACHE_CONTROL : undefined,
   };
 }
 

@@ -1,8 +1,7 @@
 /**
- * The filesystem as an ObjectStore: a key is a path under `root`. The writes
- * are today's FileStorage ones (temp file `.tmp-…` in the target's directory,
- * fsync, rename, directory fsync; copy = hard link, else a copy, both
- * atomic), so the two can share a directory while callers move over.
+ * The filesystem as an ObjectStore: a key is a path under `root`. Writes are
+ * atomic-file.ts's (temp file `.tmp-…` in the target's directory, fsync,
+ * rename, directory fsync); copy is a hard link, else a copy, both atomic.
  *
  * What a directory cannot store: Content-Type is derived from the key's
  * extension on open (put's contentType is not kept), Cache-Control is not
@@ -12,8 +11,9 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { makeDirectory } from './make-directory.js';
+import type { Readable } from 'node:stream';
+import { TEMP_PREFIX, linkFileAtomic, writeFileAtomic } from './atomic-file.js';
+import { isPermanentStorageErrno, probeStorage } from './probe-storage.js';
 import {
   ObjectNotFoundError,
   StorageConfigError,
@@ -23,12 +23,12 @@ import {
   contentTypeFor,
   type ByteRange,
   type ListedObject,
+  type LocalFile,
   type ObjectInfo,
   type ObjectStore,
   type OpenedObject,
   type PutOptions,
 } from './object-store.js';
-import { FileStorage, TEMP_PREFIX } from './storage.js';
 
 /** errno codes meaning "there is no such file" (ENOTDIR: a file stands where a directory of the key would). */
 const MISSING = new Set(['ENOENT', 'ENOTDIR']);
@@ -40,25 +40,29 @@ function isMissing(error: unknown): boolean {
 export class FsObjectStore implements ObjectStore {
   readonly root: string;
   readonly description: string;
-  private readonly files: FileStorage;
 
   constructor(root: string) {
-    this.files = new FileStorage(root);
-    this.root = this.files.root;
+    this.root = path.resolve(root);
     this.description = this.root;
   }
 
-  private pathOf(key: string): string {
+  /** The file of `key`; assertKey has already refused every key that could leave the root. */
+  pathOf(key: string): string {
     assertKey(key);
-    return this.files.absolutePath(key);
+    return path.join(this.root, key);
   }
 
   async put(key: string, source: Readable | Buffer, options: PutOptions = {}): Promise<number> {
-    this.pathOf(key);
-    const transforms = options.transforms ?? [];
-    // FileStorage writes a Buffer directly; through transforms it must flow as a stream.
-    const input = Buffer.isBuffer(source) && transforms.length > 0 ? Readable.from([source]) : source;
-    return this.files.writeAtomic(key, input, transforms);
+    return writeFileAtomic(this.pathOf(key), source, options.transforms ?? []);
+  }
+
+  async putKeepingLocal(
+    key: string,
+    source: Readable | Buffer,
+    options: PutOptions = {},
+  ): Promise<{ bytes: number; local: LocalFile }> {
+    const bytes = await this.put(key, source, options);
+    return { bytes, local: ownFile(this.pathOf(key)) };
   }
 
   async open(key: string, options: { range?: ByteRange } = {}): Promise<OpenedObject | undefined> {
@@ -112,7 +116,8 @@ export class FsObjectStore implements ObjectStore {
     if (from === to) return (await this.stat(from)) !== undefined;
     if ((await this.stat(from)) === undefined) return false;
     try {
-      return await this.files.linkAtomic(from, to);
+      await linkFileAtomic(this.pathOf(from), this.pathOf(to));
+      return true;
     } catch (error) {
       // The source went away between the check and the link.
       if (isMissing(error) && (await this.stat(from)) === undefined) return false;
@@ -167,25 +172,61 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async withLocalFile<T>(key: string, fn: (localPath: string) => Promise<T>): Promise<T> {
-    const file = this.pathOf(key);
-    if ((await this.stat(key)) === undefined) throw new ObjectNotFoundError(key);
-    return fn(file);
+    const local = await this.localFile(key);
+    return fn(local.path);
   }
 
-  async check(): Promise<void> {
+  /** The store's own file: nothing to download, nothing to remove. */
+  async localFile(key: string): Promise<LocalFile> {
+    const file = this.pathOf(key);
+    if ((await this.stat(key)) === undefined) throw new ObjectNotFoundError(key);
+    return ownFile(file);
+  }
+
+  /** Stale `.tmp-…` files anywhere under the root, as root-relative paths. */
+  async removeLeftovers(options: { olderThanMs: number; now: number; dryRun: boolean }): Promise<string[]> {
+    const removed: string[] = [];
+    for await (const temp of this.tempFiles('')) {
+      const stats = await fsp.stat(path.join(this.root, temp)).catch(() => undefined);
+      if (!stats || options.now - stats.mtimeMs < options.olderThanMs) continue;
+      if (!options.dryRun) await fsp.rm(path.join(this.root, temp), { force: true });
+      removed.push(temp);
+    }
+    return removed;
+  }
+
+  private async *tempFiles(directoryKey: string): AsyncGenerator<string> {
+    let directory: fs.Dir;
     try {
-      await makeDirectory(this.root);
-      await fsp.access(this.root, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
+      directory = await fsp.opendir(directoryKey === '' ? this.root : path.join(this.root, directoryKey));
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EACCES' || code === 'EPERM' || code === 'ENOTDIR' || code === 'EROFS') {
-        throw new StorageConfigError(`storage directory ${this.root} is not usable (${code})`, {
-          cause: error,
-        });
-      }
+      if (isMissing(error)) return;
       throw error;
     }
+    for await (const entry of directory) {
+      const key = directoryKey === '' ? entry.name : `${directoryKey}/${entry.name}`;
+      if (entry.name.startsWith(TEMP_PREFIX)) yield key;
+      else if (entry.isDirectory()) yield* this.tempFiles(key);
+    }
   }
+
+  async close(): Promise<void> {}
+
+  /** Writes, fsyncs, renames and removes a probe file: what every put does. */
+  async check(): Promise<void> {
+    try {
+      await probeStorage(this.root);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const message = `STORAGE_DIR ${this.root} cannot be used: ${(error as Error).message}`;
+      if (isPermanentStorageErrno(code)) throw new StorageConfigError(message, { cause: error });
+      throw Object.assign(new Error(message, { cause: error }), { code });
+    }
+  }
+}
+
+function ownFile(file: string): LocalFile {
+  return { path: file, release: () => Promise.resolve() };
 }
 
 function etagOf(stats: fs.BigIntStats): string {

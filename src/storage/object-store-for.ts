@@ -1,25 +1,28 @@
 /**
- * The ObjectStore the configuration names: STORAGE_URL when set, else the
- * directory STORAGE_DIR (config-storage-options.ts has the rule).
+ * The ObjectStore the configuration names (STORAGE_URL when set, else the
+ * directory STORAGE_DIR: config-storage-options.ts has the rule), the local
+ * directory whose disk this process fills, and the checks that the two are
+ * usable: at start-up (exit 2 naming the setting) and for /readyz.
  */
 import path from 'node:path';
 import type { Config } from '../config-type.js';
+import { TransientError, UsageError } from '../errors.js';
 import { FsObjectStore } from './fs-object-store.js';
-import type { ObjectStore } from './object-store.js';
+import { StorageConfigError, type ObjectStore } from './object-store.js';
+import { isPermanentStorageErrno, probeStorage } from './probe-storage.js';
 import { S3ObjectStore } from './s3-object-store.js';
 import type { StorageLocation } from './storage-url.js';
 
 export type StorageSettings = Pick<
   Config,
-  'storageUrl' | 'storageDir' | 's3Endpoint' | 's3Region' | 's3ForcePathStyle'
+  'storageUrl' | 'storageDir' | 's3Endpoint' | 's3Region' | 's3ForcePathStyle' | 'scratchDir'
 >;
 
-export function storageLocation(config: StorageSettings): StorageLocation {
+export function storageLocation(config: Omit<StorageSettings, 'scratchDir'>): StorageLocation {
   return config.storageUrl ?? { kind: 'fs', root: path.resolve(config.storageDir) };
 }
 
-/** `scratchDir`: where an S3 store spools puts and downloads (default: the OS temp directory). */
-export function objectStoreFor(config: StorageSettings, options: { scratchDir?: string } = {}): ObjectStore {
+export function objectStoreFor(config: StorageSettings): ObjectStore {
   const location = storageLocation(config);
   if (location.kind === 'fs') return new FsObjectStore(location.root);
   return new S3ObjectStore({
@@ -28,6 +31,49 @@ export function objectStoreFor(config: StorageSettings, options: { scratchDir?: 
     endpoint: config.s3Endpoint,
     region: config.s3Region,
     forcePathStyle: config.s3ForcePathStyle,
-    scratchDir: options.scratchDir,
+    scratchDir: config.scratchDir,
   });
+}
+
+/**
+ * The local directory whose disk fills as media arrives: the storage
+ * directory itself on fs:, the scratch directory (spooled uploads, the
+ * originals handed to sharp) on a bucket. DISK_ALERT_PERCENT watches it.
+ */
+export function localDiskDir(config: StorageSettings): string {
+  const location = storageLocation(config);
+  return location.kind === 'fs' ? location.root : path.resolve(config.scratchDir);
+}
+
+/** /readyz and start-up: the store answers and can be written, and so can the local directory a bucket spools to. */
+export async function checkStorage(store: ObjectStore, config: StorageSettings): Promise<void> {
+  await store.check();
+  if (storageLocation(config).kind === 's3') {
+    await probeStorage(localDiskDir(config)).catch((error: unknown) => {
+      const message = `SCRATCH_DIR ${localDiskDir(config)} cannot be used: ${(error as Error).message}`;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (isPermanentStorageErrno(code)) throw new StorageConfigError(message, { cause: error });
+      throw new Error(message, { cause: error });
+    });
+  }
+}
+
+/**
+ * Before anything is claimed: a store that cannot work as configured stops
+ * the process with exit 2 and one line naming the setting. On a bucket that
+ * includes an unreachable or failing endpoint (a wrong S3_ENDPOINT looks
+ * exactly like that); a directory that is merely full or failing (ENOSPC,
+ * EIO) is an ordinary error.
+ */
+export async function checkStorageAtStart(store: ObjectStore, config: StorageSettings): Promise<void> {
+  try {
+    await checkStorage(store, config);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (error instanceof StorageConfigError) throw new UsageError(message);
+    if (storageLocation(config).kind === 's3' && error instanceof TransientError) {
+      throw new UsageError(`${message} (check STORAGE_URL, S3_ENDPOINT and the network)`);
+    }
+    throw error;
+  }
 }

@@ -19,7 +19,7 @@
 import path from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { AuthError } from '../errors.js';
-import { TEMP_PREFIX } from './storage.js';
+import { TEMP_PREFIX } from './atomic-file.js';
 
 export interface PutOptions {
   contentType?: string;
@@ -57,6 +57,13 @@ export interface ListedObject {
   lastModified: Date;
 }
 
+/** A local file holding an object's bytes, for as long as the holder needs it (sharp wants paths). */
+export interface LocalFile {
+  readonly path: string;
+  /** Done with it: a downloaded or spooled copy is removed; the filesystem's own file is left alone. */
+  readonly release: () => Promise<void>;
+}
+
 export interface ObjectStore {
   /** Human-readable location for logs and errors (a directory, or s3://bucket/prefix). */
   readonly description: string;
@@ -82,7 +89,36 @@ export interface ObjectStore {
    * ObjectNotFoundError when the key is missing.
    */
   withLocalFile<T>(key: string, fn: (localPath: string) => Promise<T>): Promise<T>;
-  /** Throws (a StorageConfigError, an AuthError, a TransientError) unless the store is usable. */
+  /**
+   * withLocalFile for a holder that outlives one call (a claim's steps share
+   * the original): the caller must release() it. Throws ObjectNotFoundError.
+   */
+  localFile(key: string): Promise<LocalFile>;
+  /**
+   * put, keeping a local file of what was stored, so the bytes just uploaded
+   * need no second download (retrieve hands the original to sharp). The
+   * caller must release() it.
+   */
+  putKeepingLocal(
+    key: string,
+    source: Readable | Buffer,
+    options?: PutOptions,
+  ): Promise<{ bytes: number; local: LocalFile }>;
+  /**
+   * Removes what interrupted writes left behind (kill -9 mid-put): temp files
+   * on disk, scratch directories of a bucket's spools and downloads, older
+   * than `olderThanMs` (younger ones may be in use). Returns what it removed
+   * (or, with dryRun, would remove): keys' directories for temp files, local
+   * paths for scratch.
+   */
+  removeLeftovers(options: { olderThanMs: number; now: number; dryRun: boolean }): Promise<string[]>;
+  /** Lets go of connections (a bucket's kept-alive sockets); nothing on disk. */
+  close(): Promise<void>;
+  /**
+   * Throws (a StorageConfigError, an AuthError, a TransientError) unless the
+   * store can be written and read now: the filesystem writes, fsyncs and
+   * renames a probe file; a bucket is listed.
+   */
   check(): Promise<void>;
 }
 
@@ -173,6 +209,20 @@ export function assertRangeShape(range: ByteRange): void {
   const { start, end } = range;
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
     throw new InvalidRangeError(range, undefined);
+  }
+}
+
+/** Runs `fn` with a local file of `key` from `store.localFile`, released however `fn` ends. */
+export async function usingLocalFile<T>(
+  store: Pick<ObjectStore, 'localFile'>,
+  key: string,
+  fn: (localPath: string) => Promise<T>,
+): Promise<T> {
+  const local = await store.localFile(key);
+  try {
+    return await fn(local.path);
+  } finally {
+    await local.release();
   }
 }
 

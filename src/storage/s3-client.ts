@@ -26,6 +26,10 @@ export interface S3ObjectStoreOptions {
 }
 
 export function createS3Client(options: S3ObjectStoreOptions): S3Client {
+  // The pinned SDK supports Node 20; its notice that later releases will not
+  // is a multi-line process warning on stderr, in a process that prints only
+  // pino lines. The pin, not this notice, is what decides the upgrade.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
     region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
     endpoint: options.endpoint,

@@ -31,7 +31,7 @@ import {
   type S3Client,
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
-import { makeDirectory } from './make-directory.js';
+import { createScratchDirectory, removeStaleScratch } from './scratch-directory.js';
 import { createS3Client, type S3ObjectStoreOptions } from './s3-client.js';
 import {
   InvalidRangeError,
@@ -40,15 +40,16 @@ import {
   assertPrefix,
   assertRangeShape,
   contentTypeFor,
+  usingLocalFile,
   type ByteRange,
   type ListedObject,
+  type LocalFile,
   type ObjectInfo,
   type ObjectStore,
   type OpenedObject,
   type PutOptions,
 } from './object-store.js';
 import { isInvalidRange, isMissingKey, toStorageError } from './s3-errors.js';
-import { TEMP_PREFIX } from './storage.js';
 
 export type { S3ObjectStoreOptions };
 
@@ -76,8 +77,9 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /** Closes the client's kept-alive connections. */
-  destroy(): void {
+  close(): Promise<void> {
     this.client.destroy();
+    return Promise.resolve();
   }
 
   private objectKey(key: string): string {
@@ -96,35 +98,64 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(key: string, source: Readable | Buffer, options: PutOptions = {}): Promise<number> {
-    const Key = this.objectKey(key);
-    const transforms = options.transforms ?? [];
-    const send = async (Body: Buffer | Readable, ContentLength: number): Promise<void> => {
-      const command = new PutObjectCommand({
-        Bucket: this.bucket,
-        Key,
-        Body,
-        ContentLength,
-        ContentType: options.contentType ?? contentTypeFor(key),
-        CacheControl: options.cacheControl,
-      });
-      try {
-        await this.client.send(command);
-      } catch (error) {
-        throw this.fail(error, 'PutObject', key);
-      }
-    };
-    if (Buffer.isBuffer(source) && transforms.length === 0) {
-      await send(source, source.length);
+    if (Buffer.isBuffer(source) && (options.transforms ?? []).length === 0) {
+      await this.send(key, source, source.length, options);
       return source.length;
     }
-    return this.inScratch(async (directory) => {
-      const file = path.join(directory, 'put');
+    const { bytes, local } = await this.spoolAndSend(key, source, options);
+    await local.release();
+    return bytes;
+  }
+
+  /** put, keeping the spooled file (the caller's to release): retrieve needs no second download. */
+  async putKeepingLocal(
+    key: string,
+    source: Readable | Buffer,
+    options: PutOptions = {},
+  ): Promise<{ bytes: number; local: LocalFile }> {
+    return this.spoolAndSend(key, source, options);
+  }
+
+  /**
+   * Spools `source` through the transforms to a scratch file (its length known,
+   * a failing source never reaching the bucket), then sends it in one PutObject.
+   */
+  private async spoolAndSend(
+    key: string,
+    source: Readable | Buffer,
+    options: PutOptions,
+  ): Promise<{ bytes: number; local: LocalFile }> {
+    this.objectKey(key);
+    const scratch = await this.scratchDirectory();
+    try {
+      const file = path.join(scratch.path, path.posix.basename(key));
       const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
+      const transforms = options.transforms ?? [];
       await pipeline([input, ...transforms, fs.createWriteStream(file, { flags: 'wx', mode: 0o600 })]);
       const { size } = await fsp.stat(file);
-      await send(size <= RETRYABLE_BODY_BYTES ? await fsp.readFile(file) : fs.createReadStream(file), size);
-      return size;
+      const body = size <= RETRYABLE_BODY_BYTES ? await fsp.readFile(file) : fs.createReadStream(file);
+      await this.send(key, body, size, options);
+      return { bytes: size, local: { path: file, release: scratch.release } };
+    } catch (error) {
+      await scratch.release();
+      throw error;
+    }
+  }
+
+  private async send(key: string, Body: Buffer | Readable, ContentLength: number, options: PutOptions) {
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: this.objectKey(key),
+      Body,
+      ContentLength,
+      ContentType: options.contentType ?? contentTypeFor(key),
+      CacheControl: options.cacheControl,
     });
+    try {
+      await this.client.send(command);
+    } catch (error) {
+      throw this.fail(error, 'PutObject', key);
+    }
   }
 
   private async get(key: string, range?: ByteRange): Promise<GetObjectCommandOutput | undefined> {
@@ -238,33 +269,40 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async withLocalFile<T>(key: string, fn: (localPath: string) => Promise<T>): Promise<T> {
+    return usingLocalFile(this, key, fn);
+  }
+
+  /** Downloads the object to a scratch file, removed on release(). */
+  async localFile(key: string): Promise<LocalFile> {
     const out = await this.get(key);
     if (!out) throw new ObjectNotFoundError(key);
     const body = (out.Body as Readable | undefined) ?? Readable.from([]);
-    return this.inScratch(async (directory) => {
-      const file = path.join(directory, path.posix.basename(key));
-      try {
-        await pipeline(body, fs.createWriteStream(file, { flags: 'wx', mode: 0o600 }));
-      } catch (error) {
-        throw this.fail(error, 'GetObject', key);
-      }
-      return fn(file);
+    const scratch = await this.scratchDirectory().catch((error: unknown) => {
+      body.destroy();
+      throw error;
     });
+    const file = path.join(scratch.path, path.posix.basename(key));
+    try {
+      await pipeline(body, fs.createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+    } catch (error) {
+      await scratch.release();
+      // A failing local write (ENOSPC) is the disk's errno; a failing body is the store's.
+      throw (error as NodeJS.ErrnoException).syscall ? error : this.fail(error, 'GetObject', key);
+    }
+    return { path: file, release: scratch.release };
   }
 
   async check(): Promise<void> {
     await this.listPage('', 1, undefined);
   }
 
-  /** Runs `fn` in a fresh scratch directory, removed (with whatever it holds) when `fn` settles. */
-  private async inScratch<T>(fn: (directory: string) => Promise<T>): Promise<T> {
-    await makeDirectory(this.scratchDir);
-    const directory = await fsp.mkdtemp(path.join(this.scratchDir, `${TEMP_PREFIX}s3-`));
-    try {
-      return await fn(directory);
-    } finally {
-      await fsp.rm(directory, { recursive: true, force: true });
-    }
+  /** Scratch directories a killed process left (a spool or a download each), as local paths. */
+  removeLeftovers(options: { olderThanMs: number; now: number; dryRun: boolean }): Promise<string[]> {
+    return removeStaleScratch(this.scratchDir, options);
+  }
+
+  private scratchDirectory(): Promise<LocalFile> {
+    return createScratchDirectory(this.scratchDir);
   }
 }
 

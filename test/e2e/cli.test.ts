@@ -113,7 +113,7 @@ describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
     const human = await runCli(['stats'], env);
     expect(human.stdout).toMatch(new RegExp(`completed\\s+${SAMPLE_COUNT}`));
     expect(human.stdout).toMatch(/saved vs JPEG: AVIF [\d.]+ MB, WebP [\d.]+ MB/);
-    expect(human.stdout).toMatch(/disk: [\d.]+% used/);
+    expect(human.stdout).toMatch(/disk \(.+\): [\d.]+% used/);
     expect(human.stdout).toMatch(/failures by class: INVALID_INPUT 1/);
   });
 

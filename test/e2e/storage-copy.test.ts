@@ -125,7 +125,7 @@ describe.skipIf(!moto)('media-worker storage copy on moto_server', () => {
     }
   });
   afterAll(async () => {
-    bucket?.destroy();
+    await bucket?.close();
     await server?.stop();
   });
 

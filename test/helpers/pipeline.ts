@@ -6,12 +6,12 @@ import { createImageRuntime } from '../../src/images/image-runtime.js';
 import { silentLogger } from '../../src/log.js';
 import { buildPipeline, type PipelineParts } from '../../src/pipeline.js';
 import type { Step } from '../../src/steps/step.js';
-import type { Storage } from '../../src/storage/storage.js';
+import type { ObjectStore } from '../../src/storage/object-store.js';
 
 export async function withPipeline<T>(
   config: Config,
   db: Db,
-  storage: Storage,
+  storage: ObjectStore,
   work: (steps: Step[]) => Promise<T>,
   extras: Omit<Partial<PipelineParts>, 'images' | 'providers'> = {},
 ): Promise<T> {

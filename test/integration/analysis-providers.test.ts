@@ -16,7 +16,7 @@ import { parseJson } from '../../src/db/row-values.js';
 import { ingestFiles } from '../../src/intake/ingest-files.js';
 import { buildCompleteBody } from '../../src/steps/callback-body.js';
 import { findChecklist, findMedia } from '../../src/db/records.js';
-import { FileStorage } from '../../src/storage/storage.js';
+import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 import { SAMPLE } from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
@@ -87,7 +87,7 @@ describe('analysis providers in the pipeline', () => {
   async function process(env: Record<string, string>, file: string) {
     const config = loadConfig({ DATABASE_URL: t.url, STORAGE_DIR: path.join(dir, 'storage'), ...env });
     const [id] = await ingestFiles(t.db, [file], { userId: 9, role: 'product', isTestData: true });
-    await withPipeline(config, t.db, new FileStorage(config.storageDir), (steps) =>
+    await withPipeline(config, t.db, new FsObjectStore(config.storageDir), (steps) =>
       makeWorker(t.db, steps).run(),
     );
     return {

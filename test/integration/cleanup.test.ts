@@ -11,7 +11,7 @@ import { runCleanup } from '../../src/cleanup/run-cleanup.js';
 import { loadConfig } from '../../src/config.js';
 import { listVariants } from '../../src/db/media-outputs.js';
 import { ingestFiles } from '../../src/intake/ingest-files.js';
-import { FileStorage } from '../../src/storage/storage.js';
+import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 import { SAMPLE } from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { runCli } from '../helpers/processes.js';
@@ -22,7 +22,7 @@ const ITEMS = 2000;
 const DAY = 86_400_000;
 
 /** Completed items with a bulk original and two variants on disk; every 10th expired, every 7th test data. */
-async function seed(t: TestDatabase, storage: FileStorage): Promise<void> {
+async function seed(t: TestDatabase, storage: FsObjectStore): Promise<void> {
   const now = Date.now();
   const media = [];
   const checklist = [];
@@ -56,8 +56,8 @@ async function seed(t: TestDatabase, storage: FileStorage): Promise<void> {
       created_at: now,
       updated_at: now,
     });
-    fs.mkdirSync(path.dirname(storage.absolutePath(bulk)), { recursive: true });
-    fs.writeFileSync(storage.absolutePath(bulk), 'orig');
+    fs.mkdirSync(path.dirname(storage.pathOf(bulk)), { recursive: true });
+    fs.writeFileSync(storage.pathOf(bulk), 'orig');
     for (const format of ['webp', 'jpeg']) {
       const file = `library/user_1/product/img/${id}_grid.${format}`;
       variants.push({
@@ -72,8 +72,8 @@ async function seed(t: TestDatabase, storage: FileStorage): Promise<void> {
         etag: `"${id}${format}"`,
         created_at: now,
       });
-      fs.mkdirSync(path.dirname(storage.absolutePath(file)), { recursive: true });
-      fs.writeFileSync(storage.absolutePath(file), 'var');
+      fs.mkdirSync(path.dirname(storage.pathOf(file)), { recursive: true });
+      fs.writeFileSync(storage.pathOf(file), 'var');
     }
   }
   await t.db.batchInsert('media_files', media, 200);
@@ -88,7 +88,7 @@ const countFiles = (root: string) =>
 describe.each(availableDialects())('cleanup on %s', (dialect) => {
   let t: TestDatabase;
   let dir: string;
-  let storage: FileStorage;
+  let storage: FsObjectStore;
   let env: Record<string, string>;
   const expired = Array.from({ length: ITEMS }, (_, i) => i + 1).filter((id) => id % 10 === 0);
   const testData = Array.from({ length: ITEMS }, (_, i) => i + 1).filter((id) => id % 7 === 0);
@@ -96,7 +96,7 @@ describe.each(availableDialects())('cleanup on %s', (dialect) => {
   beforeAll(async () => {
     t = await createTestDatabase(dialect);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-cleanup-'));
-    storage = new FileStorage(path.join(dir, 'storage'));
+    storage = new FsObjectStore(path.join(dir, 'storage'));
     await seed(t, storage);
     env = { DATABASE_URL: t.url, STORAGE_DIR: storage.root, ORIGINALS_RETENTION_DAYS: '0' };
   });
@@ -144,7 +144,7 @@ describe.each(availableDialects())('cleanup on %s', (dialect) => {
         .first()) as { n: number },
     ).toMatchObject({ n: 0 });
     for (const id of testData.slice(0, 20)) {
-      expect(fs.existsSync(storage.absolutePath(`bulk/2026-01-01/${id}.jpg`))).toBe(false);
+      expect(fs.existsSync(storage.pathOf(`bulk/2026-01-01/${id}.jpg`))).toBe(false);
       expect(await listVariants(t.db, id)).toEqual([]);
     }
     // Metadata is kept for 410 answers.
@@ -162,7 +162,7 @@ describe.each(availableDialects())('cleanup on %s', (dialect) => {
       expect((await t.db('media_files').where({ id }).first('status')) as { status: string }).toEqual({
         status: 'deleted',
       });
-      expect(fs.existsSync(storage.absolutePath(`library/user_1/product/img/${id}_grid.webp`))).toBe(false);
+      expect(fs.existsSync(storage.pathOf(`library/user_1/product/img/${id}_grid.webp`))).toBe(false);
     }
     const kept = Array.from({ length: ITEMS }, (_, i) => i + 1).filter((id) => id % 10 !== 0 && id % 7 !== 0);
     const statuses = (await t
@@ -172,7 +172,7 @@ describe.each(availableDialects())('cleanup on %s', (dialect) => {
       .pluck('status')) as string[];
     expect(statuses).toEqual(['completed']);
     for (const id of kept.slice(0, 50))
-      expect(fs.existsSync(storage.absolutePath(`library/user_1/product/img/${id}_grid.jpeg`))).toBe(true);
+      expect(fs.existsSync(storage.pathOf(`library/user_1/product/img/${id}_grid.jpeg`))).toBe(true);
   });
 
   it('originals past their retention go, variants stay', async () => {
@@ -189,13 +189,13 @@ describe.each(availableDialects())('cleanup on %s', (dialect) => {
       bulk_path: null,
       status: 'completed',
     });
-    expect(fs.existsSync(storage.absolutePath(`library/user_1/product/img/${id}_grid.webp`))).toBe(true);
+    expect(fs.existsSync(storage.pathOf(`library/user_1/product/img/${id}_grid.webp`))).toBe(true);
   });
 
   it('removes old orphan files (not young ones) and repairs or marks items whose files vanished', async () => {
-    const old = storage.absolutePath('library/user_9/product/img/999999_grid.webp');
-    const young = storage.absolutePath('library/user_9/product/img/999998_grid.webp');
-    const staleTemp = storage.absolutePath('bulk/2026-01-01/.tmp-abc-5.jpg');
+    const old = storage.pathOf('library/user_9/product/img/999999_grid.webp');
+    const young = storage.pathOf('library/user_9/product/img/999998_grid.webp');
+    const staleTemp = path.join(storage.root, 'bulk/2026-01-01/.tmp-abc-5.jpg');
     for (const file of [old, young, staleTemp]) {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, 'x');
@@ -204,11 +204,11 @@ describe.each(availableDialects())('cleanup on %s', (dialect) => {
     fs.utimesSync(old, past, past);
     fs.utimesSync(staleTemp, past, past);
     // Item 11: a variant vanished, no original left (retention took it) → marked failed.
-    fs.rmSync(storage.absolutePath('library/user_1/product/img/11_grid.webp'));
+    fs.rmSync(storage.pathOf('library/user_1/product/img/11_grid.webp'));
     // Item 13: a variant vanished but the original is back → re-queued from resize.
     await t.db('media_files').where({ id: 13 }).update({ bulk_path: 'bulk/2026-01-01/13.jpg' });
-    fs.writeFileSync(storage.absolutePath('bulk/2026-01-01/13.jpg'), 'orig');
-    fs.rmSync(storage.absolutePath('library/user_1/product/img/13_grid.jpeg'));
+    fs.writeFileSync(storage.pathOf('bulk/2026-01-01/13.jpg'), 'orig');
+    fs.rmSync(storage.pathOf('library/user_1/product/img/13_grid.jpeg'));
 
     const result = await runCli(['cleanup', '--orphans', '--json'], env);
     expect(result.code, result.stderr).toBe(0);
@@ -275,7 +275,7 @@ describe.each(availableDialects())('cleanup on %s', (dialect) => {
       const variants = await listVariants(t.db, id);
       expect(variants.length).toBeGreaterThanOrEqual(12);
       for (const variant of variants)
-        expect(fs.existsSync(storage.absolutePath(variant.path)), variant.path).toBe(true);
+        expect(fs.existsSync(storage.pathOf(variant.path)), variant.path).toBe(true);
     }
   });
 });

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { findAnalysis, listVariants } from '../../src/db/media-outputs.js';
 import { findMedia } from '../../src/db/records.js';
 import { ingestFiles } from '../../src/intake/ingest-files.js';
-import { FileStorage } from '../../src/storage/storage.js';
+import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 import { SAMPLE } from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { availableDialects, createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
@@ -27,7 +27,7 @@ describe.each(availableDialects())('duplicate uploads on %s', (dialect) => {
 
   it('processes the same file once; both items have working files, and deleting one leaves the other intact', async () => {
     const config = loadConfig({ DATABASE_URL: t.url, STORAGE_DIR: path.join(dir, 'storage') });
-    const storage = new FileStorage(config.storageDir);
+    const storage = new FsObjectStore(config.storageDir);
     const file = SAMPLE('coffee-cup.png');
     const [first, second] = await ingestFiles(t.db, [file, file], {
       userId: 3,
@@ -57,16 +57,14 @@ describe.each(availableDialects())('duplicate uploads on %s', (dialect) => {
       const twin = originalVariants.find((v) => v.size === variant.size && v.format === variant.format)!;
       expect(variant.path).toContain(`/${second}_`);
       expect(variant.etag).toBe(twin.etag);
-      expect(fs.statSync(storage.absolutePath(variant.path)).ino).toBe(
-        fs.statSync(storage.absolutePath(twin.path)).ino,
-      );
+      expect(fs.statSync(storage.pathOf(variant.path)).ino).toBe(fs.statSync(storage.pathOf(twin.path)).ino);
     }
     const analysis = (await findAnalysis(t.db, second!))!;
     expect(analysis.perceptual_hash).toBe((await findAnalysis(t.db, first!))!.perceptual_hash);
 
-    for (const variant of originalVariants) fs.rmSync(storage.absolutePath(variant.path));
+    for (const variant of originalVariants) fs.rmSync(storage.pathOf(variant.path));
     for (const variant of duplicateVariants) {
-      expect(fs.statSync(storage.absolutePath(variant.path)).size).toBe(variant.bytes);
+      expect(fs.statSync(storage.pathOf(variant.path)).size).toBe(variant.bytes);
     }
   });
 });

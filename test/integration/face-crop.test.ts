@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { listVariants } from '../../src/db/media-outputs.js';
 import { ingestFiles } from '../../src/intake/ingest-files.js';
-import { FileStorage } from '../../src/storage/storage.js';
+import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 import { SAMPLE } from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { createTestDatabase } from '../helpers/test-database.js';
@@ -83,7 +83,7 @@ describe('face-aware cover crops', () => {
       ANALYSIS_REMOTE_URL: visionUrl,
     });
     const [id] = await ingestFiles(t.db, [scene], { userId: 3, role: 'product', isTestData: true });
-    await withPipeline(config, t.db, new FileStorage(config.storageDir), (steps) =>
+    await withPipeline(config, t.db, new FsObjectStore(config.storageDir), (steps) =>
       makeWorker(t.db, steps).run(),
     );
     const variants = await listVariants(t.db, id!);

@@ -19,19 +19,20 @@ import { VariantLookup } from '../../src/http/variant-lookup.js';
 import { ingestFiles } from '../../src/intake/ingest-files.js';
 import { silentLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
-import { FileStorage } from '../../src/storage/storage.js';
+import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 import * as fixtures from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { waitFor } from '../helpers/processes.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 import { withPipeline } from '../helpers/pipeline.js';
+import { serverStorage } from '../helpers/server-storage.js';
 
 const KEY = 'test-key-0123456789';
 
 describe('HTTP server', () => {
   let t: TestDatabase;
   let dir: string;
-  let storage: FileStorage;
+  let storage: FsObjectStore;
   let server: FastifyInstance;
   let base: string;
   const id: Record<string, number> = {};
@@ -40,7 +41,7 @@ describe('HTTP server', () => {
     t = await createTestDatabase('sqlite');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-http-'));
     const config = loadConfig({ DATABASE_URL: t.url, STORAGE_DIR: path.join(dir, 'storage') });
-    storage = new FileStorage(config.storageDir);
+    storage = new FsObjectStore(config.storageDir);
     const logo = fixtures.writeFixture(dir, 'flat-logo.png', await fixtures.flatLogoOnWhite());
     id.cat = (
       await ingestFiles(t.db, [fixtures.SAMPLE('cat-chelsea.png')], {
@@ -70,7 +71,7 @@ describe('HTTP server', () => {
     metrics.watchQueue(t.db, storage.root);
     server = createServer({
       db: t.db,
-      storage,
+      ...serverStorage(storage),
       metrics,
       lookup: new VariantLookup(t.db),
       log: silentLogger(),
@@ -138,7 +139,7 @@ describe('HTTP server', () => {
     const bytes = async (url: string) =>
       Buffer.from(await (await get(url, { accept: 'image/webp' })).arrayBuffer());
     const file = async (size: string, bg = 'original', mediaId = id.cat!) =>
-      fs.readFileSync(storage.absolutePath(await variantPath(mediaId, size, 'webp', bg)));
+      fs.readFileSync(storage.pathOf(await variantPath(mediaId, size, 'webp', bg)));
     expect((await bytes(`/serve/${id.cat}`)).equals(await file('thumbnail'))).toBe(true);
     expect((await bytes(`/serve/${id.cat}?size=zoom`)).equals(await file('detail'))).toBe(true);
     expect((await bytes(`/serve/${id.cat}?size=header`)).equals(await file('detail'))).toBe(true);
@@ -151,7 +152,7 @@ describe('HTTP server', () => {
   it('sends the file on disk byte for byte, with caching headers, 304 on a matching ETag, and HEAD without a body', async () => {
     const response = await get(`/serve/${id.cat}?size=detail&format=avif`);
     const body = Buffer.from(await response.arrayBuffer());
-    const onDisk = fs.readFileSync(storage.absolutePath(await variantPath(id.cat!, 'detail', 'avif')));
+    const onDisk = fs.readFileSync(storage.pathOf(await variantPath(id.cat!, 'detail', 'avif')));
     expect(body.equals(onDisk)).toBe(true);
     expect(response.headers.get('content-length')).toBe(String(onDisk.length));
     expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
@@ -213,7 +214,7 @@ describe('HTTP server', () => {
     expect(served.status).toBe(200);
     await served.arrayBuffer();
     const etag = served.headers.get('etag')!;
-    fs.rmSync(storage.absolutePath(await variantPath(id.cat!, 'small', 'jpeg')));
+    fs.rmSync(storage.pathOf(await variantPath(id.cat!, 'small', 'jpeg')));
     const headerSets: Record<string, string>[] = [{}, { 'if-none-match': etag }, { 'if-none-match': '*' }];
     for (const headers of headerSets) {
       const response = await get(url, headers);
@@ -231,7 +232,7 @@ describe('HTTP server', () => {
     const first = await get(url);
     const etag = first.headers.get('etag')!;
     await first.body?.cancel(); // an unread body holds its connection open
-    fs.truncateSync(storage.absolutePath(await variantPath(id.cat!, 'small', 'webp')), 10);
+    fs.truncateSync(storage.pathOf(await variantPath(id.cat!, 'small', 'webp')), 10);
     const headerSets: Record<string, string>[] = [{}, { 'if-none-match': etag }];
     for (const headers of headerSets) {
       const response = await get(url, headers);
@@ -249,7 +250,7 @@ describe('HTTP server', () => {
     await closed.destroy();
     const outage = createServer({
       db: closed,
-      storage,
+      ...serverStorage(storage),
       metrics: new Metrics(),
       lookup: new VariantLookup(closed),
       log: silentLogger(),
@@ -312,7 +313,7 @@ describe('HTTP server', () => {
   it('fails readiness naming the disk check when the disk is past the alert threshold', async () => {
     const strict = createServer({
       db: t.db,
-      storage,
+      ...serverStorage(storage),
       metrics: new Metrics(),
       lookup: new VariantLookup(t.db),
       log: silentLogger(),

@@ -13,7 +13,7 @@ import { findChecklist, findMedia } from '../../src/db/records.js';
 import { SIZES, type SizeName } from '../../src/images/presets.js';
 import { ingestFiles } from '../../src/intake/ingest-files.js';
 import type { Role } from '../../src/media-roles.js';
-import { FileStorage } from '../../src/storage/storage.js';
+import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 import * as fixtures from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
@@ -22,7 +22,7 @@ import { withPipeline } from '../helpers/pipeline.js';
 describe('image pipeline', () => {
   let t: TestDatabase;
   let dir: string;
-  let storage: FileStorage;
+  let storage: FsObjectStore;
   const ids: Record<string, number> = {};
 
   async function ingest(name: string, bytes: Buffer | string, role: Role): Promise<number> {
@@ -41,7 +41,7 @@ describe('image pipeline', () => {
       STORAGE_DIR: path.join(dir, 'storage'),
       MAX_INPUT_PIXELS: '40000000',
     });
-    storage = new FileStorage(config.storageDir);
+    storage = new FsObjectStore(config.storageDir);
     await ingest('cat.png', fixtures.SAMPLE('cat-chelsea.png'), 'product');
     await ingest('hubble.jpg', fixtures.SAMPLE('hubble-deep-field.jpg'), 'event');
     await ingest('coffee-site.png', fixtures.SAMPLE('coffee-cup.png'), 'site');
@@ -77,7 +77,7 @@ describe('image pipeline', () => {
     return listVariants(t.db, ids[name]!);
   }
   async function metadataOf(relativePath: string) {
-    return sharp(storage.absolutePath(relativePath)).metadata();
+    return sharp(storage.pathOf(relativePath)).metadata();
   }
 
   it('completes every good image and fails every bad one as INVALID_INPUT with a readable reason', async () => {
@@ -129,7 +129,7 @@ describe('image pipeline', () => {
         expect(meta.width).toBeLessThanOrEqual(Math.min(box.width, media.width!));
         expect(meta.height).toBeLessThanOrEqual(Math.min(box.height, media.height!));
         expect(meta.format === 'heif' ? 'avif' : meta.format).toBe(variant.format);
-        expect(fs.statSync(storage.absolutePath(variant.path)).size).toBe(variant.bytes);
+        expect(fs.statSync(storage.pathOf(variant.path)).size).toBe(variant.bytes);
       }
     }
     const hubble = await variantsOf('hubble.jpg');
@@ -156,9 +156,7 @@ describe('image pipeline', () => {
   it('turns an EXIF-rotated photo upright', async () => {
     const detail = (await variantsOf('rotated.jpg')).find((v) => v.size === 'detail' && v.format === 'jpeg')!;
     expect({ w: detail.width, h: detail.height }).toEqual({ w: 200, h: 400 });
-    const { data } = await sharp(storage.absolutePath(detail.path))
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    const { data } = await sharp(storage.pathOf(detail.path)).raw().toBuffer({ resolveWithObject: true });
     const top = [data[(10 * 200 + 100) * 3]!, data[(10 * 200 + 100) * 3 + 2]!];
     const bottom = [data[(390 * 200 + 100) * 3]!, data[(390 * 200 + 100) * 3 + 2]!];
     expect(top[0]).toBeGreaterThan(200); // red on top (was the left half)
@@ -182,7 +180,7 @@ describe('image pipeline', () => {
         .png()
         .toBuffer(),
     ).stats();
-    const output = await sharp(storage.absolutePath(cmyk.path)).stats();
+    const output = await sharp(storage.pathOf(cmyk.path)).stats();
     for (let c = 0; c < 3; c++)
       expect(Math.abs(output.channels[c]!.mean - reference.channels[c]!.mean)).toBeLessThan(3);
   });
@@ -195,7 +193,7 @@ describe('image pipeline', () => {
       expect(meta.hasAlpha, variant.path).toBe(variant.format !== 'jpeg');
     }
     const jpeg = variants.find((v) => v.format === 'jpeg' && v.size === 'detail')!;
-    const data = await sharp(storage.absolutePath(jpeg.path)).raw().toBuffer();
+    const data = await sharp(storage.pathOf(jpeg.path)).raw().toBuffer();
     expect([data[0], data[1], data[2]]).toEqual([255, 255, 255]);
     // Its background is already transparent: nothing to remove.
     expect(variants.some((v) => v.bg === 'removed')).toBe(false);
@@ -206,7 +204,7 @@ describe('image pipeline', () => {
     const removed = variants.filter((v) => v.bg === 'removed');
     expect(new Set(removed.map((v) => v.format))).toEqual(new Set(['avif', 'webp', 'png']));
     const png = removed.find((v) => v.format === 'png' && v.size === 'detail')!;
-    const { data, info } = await sharp(storage.absolutePath(png.path))
+    const { data, info } = await sharp(storage.pathOf(png.path))
       .ensureAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
@@ -239,7 +237,7 @@ describe('image pipeline', () => {
     const gif = (await variantsOf('animated.gif')).find((v) => v.format === 'jpeg' && v.size === 'detail')!;
     const meta = await metadataOf(gif.path);
     expect(meta.pages ?? 1).toBe(1);
-    const data = await sharp(storage.absolutePath(gif.path)).raw().toBuffer();
+    const data = await sharp(storage.pathOf(gif.path)).raw().toBuffer();
     expect(data[1]).toBeGreaterThan(200); // green: the first frame
     expect(data[0]).toBeLessThan(60);
   });

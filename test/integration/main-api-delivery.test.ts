@@ -20,7 +20,7 @@ import { VariantLookup } from '../../src/http/variant-lookup.js';
 import { MainApiClient } from '../../src/intake/main-api-client.js';
 import type { Logger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
-import { FileStorage } from '../../src/storage/storage.js';
+import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 import { FakeMainApi } from '../helpers/fake-main-api.js';
 import { fakeMainApiClient, fakeMainApiPoller } from '../helpers/main-api-clients.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
@@ -83,7 +83,7 @@ describe.each(availableDialects())('main API delivery on %s', (dialect) => {
     await withPipeline(
       config,
       t.db,
-      new FileStorage(config.storageDir),
+      new FsObjectStore(config.storageDir),
       (steps) => makeWorker(t.db, steps, { maxAttempts, retryBaseMs: 30, concurrency: 1 }).run(),
       { mainApi: client },
     );

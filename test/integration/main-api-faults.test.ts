@@ -17,7 +17,7 @@ import { MainApiClient } from '../../src/intake/main-api-client.js';
 import { retryAfterMs } from '../../src/intake/main-api-rate-limit.js';
 import { MainApiPoller } from '../../src/intake/main-api-poller.js';
 import { silentLogger } from '../../src/log.js';
-import { FileStorage } from '../../src/storage/storage.js';
+import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 import { FakeMainApi } from '../helpers/fake-main-api.js';
 import { SAMPLE } from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
@@ -97,7 +97,7 @@ describe('main API faults', () => {
     await withPipeline(
       config,
       t.db,
-      new FileStorage(config.storageDir),
+      new FsObjectStore(config.storageDir),
       (steps) => makeWorker(t.db, steps, { maxAttempts: 4, retryBaseMs: 30, authPauseMs: 300 }).run(),
       { mainApi: client },
     );

@@ -17,7 +17,7 @@ import { findChecklist, findMedia } from '../../src/db/records.js';
 import { requeueItems } from '../../src/db/requeue-items.js';
 import { RateLimitError } from '../../src/errors.js';
 import { MainApiClient } from '../../src/intake/main-api-client.js';
-import { FileStorage } from '../../src/storage/storage.js';
+import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 import { VariantLookup } from '../../src/http/variant-lookup.js';
 import { FakeMainApi } from '../helpers/fake-main-api.js';
 import { fakeMainApiClient, fakeMainApiPoller } from '../helpers/main-api-clients.js';
@@ -70,7 +70,7 @@ describe('main API resilience', () => {
       ANALYSIS_PROVIDERS: 'local',
       GONE_CONFIRM_MS: '50',
     });
-    const storage = new FileStorage(config.storageDir);
+    const storage = new FsObjectStore(config.storageDir);
     await withPipeline(
       config,
       t.db,
@@ -149,7 +149,7 @@ describe('main API resilience', () => {
       STORAGE_DIR: path.join(dir, 'storage'),
       ANALYSIS_PROVIDERS: 'local',
     });
-    await withPipeline(config, t.db, new FileStorage(config.storageDir), async (steps) => {
+    await withPipeline(config, t.db, new FsObjectStore(config.storageDir), async (steps) => {
       const worker = makeWorker(t.db, steps, { once: false, concurrency: 1 });
       const running = worker.run();
       await new Promise((resolve) => setTimeout(resolve, 500));

@@ -10,7 +10,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { IMMUTABLE_CACHE_CONTROL, copyObjects, type ObjectOutcome } from '../../src/storage/copy-objects.js';
+import { VARIANT_CACHE_CONTROL as IMMUTABLE_CACHE_CONTROL } from '../../src/images/presets.js';
+import { copyObjects, type ObjectOutcome } from '../../src/storage/copy-objects.js';
 import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 import type { ObjectStore, PutOptions } from '../../src/storage/object-store.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
@@ -110,8 +111,8 @@ beforeAll(async () => {
   await store.client.send(new CreateBucketCommand({ Bucket: BUCKET }));
 });
 
-afterEach(() => {
-  for (const store of openStores.splice(0)) store.destroy();
+afterEach(async () => {
+  for (const store of openStores.splice(0)) await store.close();
 });
 
 afterAll(async () => {

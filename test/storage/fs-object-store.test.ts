@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../src/storage/fs-object-store.js';
-import { TEMP_PREFIX } from '../../src/storage/storage.js';
+import { TEMP_PREFIX } from '../../src/storage/atomic-file.js';
 import { StorageConfigError } from '../../src/storage/object-store.js';
 import { defineObjectStoreConformance, type ConformanceBackend } from './object-store-conformance.js';
 
@@ -41,6 +41,28 @@ describe('FsObjectStore, filesystem specifics', () => {
     const keys: string[] = [];
     for await (const object of store.list('fs-temp/')) keys.push(object.key);
     expect(keys).toEqual(['fs-temp/1.jpg']);
+  });
+
+  it('removeLeftovers removes stale temp files anywhere under the root, never young ones or objects', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fs-leftovers-'));
+    const store = new FsObjectStore(dir);
+    await store.put('bulk/2026-01-01/1.jpg', Buffer.from('whole'));
+    const stale = path.join(dir, 'bulk/2026-01-01', `${TEMP_PREFIX}abc-2.jpg`);
+    const young = path.join(dir, 'library', `${TEMP_PREFIX}def-3.webp`);
+    fs.mkdirSync(path.dirname(young), { recursive: true });
+    for (const file of [stale, young]) fs.writeFileSync(file, 'partial');
+    const past = new Date(Date.now() - 7_200_000);
+    fs.utimesSync(stale, past, past);
+    fs.utimesSync(path.join(dir, 'bulk/2026-01-01/1.jpg'), past, past);
+    const options = { olderThanMs: 3_600_000, now: Date.now() };
+    expect(await store.removeLeftovers({ ...options, dryRun: true })).toEqual([
+      `bulk/2026-01-01/${TEMP_PREFIX}abc-2.jpg`,
+    ]);
+    expect(fs.existsSync(stale)).toBe(true);
+    expect(await store.removeLeftovers({ ...options, dryRun: false })).toHaveLength(1);
+    expect([fs.existsSync(stale), fs.existsSync(young)]).toEqual([false, true]);
+    expect(await store.stat('bulk/2026-01-01/1.jpg')).toMatchObject({ size: 5 });
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('hands withLocalFile its own file', async () => {

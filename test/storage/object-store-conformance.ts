@@ -421,6 +421,52 @@ function defineLocalFilesAndKeys(backend: () => ConformanceBackend): void {
     expect(called).toBe(false);
   });
 
+  it('localFile hands a file with the bytes until release(); a missing key is ObjectNotFoundError', async () => {
+    const { store, scratchIsRemoved } = backend();
+    const key = `${namespace()}bulk/2026-12-01/8.jpg`;
+    const bytes = randomBytes(20_000);
+    await store.put(key, bytes);
+    const local = await store.localFile(key);
+    expect(fs.readFileSync(local.path).equals(bytes)).toBe(true);
+    await local.release();
+    expect(fs.existsSync(local.path)).toBe(!scratchIsRemoved);
+    await expect(store.localFile(`${namespace()}missing.jpg`)).rejects.toBeInstanceOf(ObjectNotFoundError);
+  });
+
+  it('putKeepingLocal stores the object and keeps a local file of exactly what was stored', async () => {
+    const { store, scratchIsRemoved } = backend();
+    const key = `${namespace()}bulk/2026-12-01/9.png`;
+    const chunks = [randomBytes(3_000), randomBytes(3_000)];
+    let seen = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        seen += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const { bytes, local } = await store.putKeepingLocal(key, slowSource(chunks, 1), {
+      transforms: [counter],
+      contentType: 'image/png',
+    });
+    const whole = Buffer.concat(chunks);
+    expect(bytes).toBe(whole.length);
+    expect(seen).toBe(whole.length);
+    expect(fs.readFileSync(local.path).equals(whole)).toBe(true);
+    expect((await read(store, key))!.bytes.equals(whole)).toBe(true);
+    await local.release();
+    expect(fs.existsSync(local.path)).toBe(!scratchIsRemoved);
+    expect((await read(store, key))!.bytes.equals(whole)).toBe(true);
+  });
+
+  it('putKeepingLocal whose source fails stores nothing and leaves no local file', async () => {
+    const { store } = backend();
+    const ns = namespace();
+    await expect(
+      store.putKeepingLocal(`${ns}broken.jpg`, slowSource([randomBytes(2_000)], 1, new Error('reset'))),
+    ).rejects.toThrow('reset');
+    expect(await listKeys(store, ns)).toEqual([]);
+  });
+
   it.each(BAD_KEYS)('refuses the key %j in every operation', async (key) => {
     const { store } = backend();
     const good = `${namespace()}good.jpg`;

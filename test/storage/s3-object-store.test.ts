@@ -66,7 +66,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const store of stores) store.destroy();
+  for (const store of stores) await store.close();
   await server?.stop();
   if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
   for (const [name, value] of Object.entries(savedEnv)) {
@@ -83,6 +83,25 @@ describe.skipIf(!moto)('S3ObjectStore on moto_server', () => {
     await backend.store.put('prefixed/1.jpg', Buffer.from('x'));
     expect(await store.stat('media/prefixed/1.jpg')).toMatchObject({ size: 1 });
     expect(await backend.store.stat('media/prefixed/1.jpg')).toBeUndefined();
+    expect(fs.readdirSync(scratch)).toEqual([]);
+  });
+
+  it('keeps a scratch file only while it is held, and removeLeftovers sweeps what a killed process left', async () => {
+    const { store } = backend;
+    const { local } = await store.putKeepingLocal('held/1.jpg', Buffer.from('spooled bytes'));
+    expect(fs.readdirSync(scratch)).toHaveLength(1);
+    const download = await store.localFile('held/1.jpg');
+    expect(fs.readdirSync(scratch)).toHaveLength(2);
+    // A process killed while holding them: its directories stay behind until swept.
+    const past = new Date(Date.now() - 7_200_000);
+    fs.utimesSync(path.dirname(local.path), past, past);
+    const options = { olderThanMs: 3_600_000, now: Date.now() };
+    expect(await store.removeLeftovers({ ...options, dryRun: true })).toEqual([path.dirname(local.path)]);
+    expect(await store.removeLeftovers({ ...options, dryRun: false })).toEqual([path.dirname(local.path)]);
+    expect(fs.existsSync(local.path)).toBe(false);
+    expect(fs.readFileSync(download.path, 'utf8')).toBe('spooled bytes');
+    await download.release();
+    await local.release();
     expect(fs.readdirSync(scratch)).toEqual([]);
   });
 

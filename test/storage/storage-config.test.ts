@@ -92,7 +92,7 @@ describe('storage settings in loadConfig', () => {
     );
   });
 
-  it('takes an s3:// STORAGE_URL with its endpoint, region and path style', () => {
+  it('takes an s3:// STORAGE_URL with its endpoint, region and path style', async () => {
     const config = loadConfig({
       STORAGE_URL: 's3://media/prod',
       S3_ENDPOINT: 'http://127.0.0.1:9000/',
@@ -107,7 +107,7 @@ describe('storage settings in loadConfig', () => {
     const store = objectStoreFor(config);
     expect(store).toBeInstanceOf(S3ObjectStore);
     expect(store.description).toBe('s3://media/prod/');
-    (store as S3ObjectStore).destroy();
+    await store.close();
   });
 
   it('addresses AWS virtual-host style unless told otherwise', () => {

@@ -1,0 +1,52 @@
+/**
+ * Where /serve reads variants: straight from the store on disk (a local
+ * open is what a cache would do anyway), through the local read-through
+ * cache in front of a bucket, so hot variants never go back to it. The
+ * cache entry is keyed by the variant's ETag: a re-render under the same
+ * key is never served stale.
+ */
+import type { Logger } from '../log.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { ReadThroughCache, type CacheResult } from '../storage/read-through-cache.js';
+import type { VariantOpener } from './variant-file.js';
+
+export interface VariantSource {
+  open: VariantOpener;
+  /** Fills the cache's index from its directory (a restart keeps what was cached). */
+  start(): Promise<void>;
+  /** Present when a cache sits in front of the store. */
+  cache: ReadThroughCache | undefined;
+}
+
+export interface VariantSourceOptions {
+  store: ObjectStore;
+  /** The store is a bucket: put a cache in front of it. */
+  remote: boolean;
+  cacheDir: string;
+  cacheBytes: number;
+  log: Logger;
+  onCacheResult?: (result: CacheResult) => void;
+}
+
+export function createVariantSource(options: VariantSourceOptions): VariantSource {
+  const { store } = options;
+  if (!options.remote || options.cacheBytes === 0) {
+    return {
+      open: (variant, range) => store.open(variant.path, range ? { range } : {}),
+      start: () => Promise.resolve(),
+      cache: undefined,
+    };
+  }
+  const cache = new ReadThroughCache({
+    store,
+    directory: options.cacheDir,
+    maxBytes: options.cacheBytes,
+    log: options.log.child({ component: 'serve-cache' }),
+    ...(options.onCacheResult ? { onResult: options.onCacheResult } : {}),
+  });
+  return {
+    open: (variant, range) => cache.open(variant.path, variant.etag, range ? { range } : {}),
+    start: () => cache.start(),
+    cache,
+  };
+}
