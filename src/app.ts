@@ -21,13 +21,8 @@ import { Metrics } from './metrics.js';
 import type { FastifyInstance } from 'fastify';
 import { diskUsage } from './storage/disk-usage.js';
 import type { ObjectStore } from './storage/object-store.js';
-import {
-  checkStorage,
-  checkStorageAtStart,
-  localDiskDir,
-  objectStoreFor,
-  storageLocation,
-} from './storage/object-store-for.js';
+import { checkStorage, localDiskDir, objectStoreFor, storageLocation } from './storage/object-store-for.js';
+import { checkStorageAtStart, waitForStorage } from './storage/storage-at-start.js';
 import { createVariantSource, type VariantSource } from './http/variant-source.js';
 import { VERSION } from './version.js';
 
@@ -98,12 +93,16 @@ export class App {
    */
   async run(options: RunOptions): Promise<void> {
     configureSharp(this.log);
-    await checkStorageAtStart(this.storage, this.config);
+    const storageProblem = await checkStorageAtStart(this.storage, this.config);
     const diskWatch = setInterval(() => void this.warnIfDiskFull(), 60_000).unref();
     try {
       await this.warnIfDiskFull();
       if (options.serve) await this.startServer();
       const { signal } = this.stopController;
+      if (storageProblem) {
+        const waiting = { log: this.log, signal, firstProblem: storageProblem };
+        if (!(await waitForStorage(this.storage, this.config, waiting))) return;
+      }
       const waitMs = this.config.databaseWaitMs;
       if (!(await waitForDatabase(this.db, { target: this.config.database, log: this.log, waitMs, signal })))
         return;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { runCleanup, type CleanupReport } from '../cleanup/run-cleanup.js';
 import { countLiveItems } from '../db/cleanup-selections.js';
 import { objectStoreFor } from '../storage/object-store-for.js';
+import { checkStorageAtStart } from '../storage/storage-at-start.js';
 import { printJson, withDatabase } from './context.js';
 import { progressReporter } from './progress.js';
 
@@ -38,6 +39,15 @@ export function registerCleanupCommand(program: Command): void {
         const progress = progressReporter('cleanup', candidates, flags.json === true);
         let seen = 0;
         const storage = objectStoreFor(config);
+        // Wrong bucket settings are exit 2 with the setting named, as for run; unreachable is exit 1.
+        const unreachable = await checkStorageAtStart(storage, config).catch(async (error: unknown) => {
+          await storage.close();
+          throw error;
+        });
+        if (unreachable) {
+          await storage.close();
+          throw unreachable;
+        }
         const report = await runCleanup(db, storage, {
           expired: none || flags.expired === true,
           orphans: none || flags.orphans === true,

@@ -1,12 +1,11 @@
 /**
  * The ObjectStore the configuration names (STORAGE_URL when set, else the
  * directory STORAGE_DIR: config-storage-options.ts has the rule), the local
- * directory whose disk this process fills, and the checks that the two are
- * usable: at start-up (exit 2 naming the setting) and for /readyz.
+ * directory whose disk this process fills, and the check that the two are
+ * usable (start-up: storage-at-start.ts; /readyz).
  */
 import path from 'node:path';
 import type { Config } from '../config-type.js';
-import { TransientError, UsageError } from '../errors.js';
 import { FsObjectStore } from './fs-object-store.js';
 import { StorageConfigError, type ObjectStore } from './object-store.js';
 import { isPermanentStorageErrno, probeStorage } from './probe-storage.js';
@@ -55,25 +54,5 @@ export async function checkStorage(store: ObjectStore, config: StorageSettings):
       if (isPermanentStorageErrno(code)) throw new StorageConfigError(message, { cause: error });
       throw new Error(message, { cause: error });
     });
-  }
-}
-
-/**
- * Before anything is claimed: a store that cannot work as configured stops
- * the process with exit 2 and one line naming the setting. On a bucket that
- * includes an unreachable or failing endpoint (a wrong S3_ENDPOINT looks
- * exactly like that); a directory that is merely full or failing (ENOSPC,
- * EIO) is an ordinary error.
- */
-export async function checkStorageAtStart(store: ObjectStore, config: StorageSettings): Promise<void> {
-  try {
-    await checkStorage(store, config);
-  } catch (error) {
-    const message = (error as Error).message;
-    if (error instanceof StorageConfigError) throw new UsageError(message);
-    if (storageLocation(config).kind === 's3' && error instanceof TransientError) {
-      throw new UsageError(`${message} (check STORAGE_URL, S3_ENDPOINT and the network)`);
-    }
-    throw error;
   }
 }

@@ -37,12 +37,17 @@ export interface MotoServer {
   stop(): Promise<void>;
 }
 
-/** `env`: extra settings for moto (INITIAL_NO_AUTH_ACTION_COUNT=0 makes it check credentials). */
+/**
+ * `env`: extra settings for moto (INITIAL_NO_AUTH_ACTION_COUNT=0 makes it
+ * check credentials); `port`: a port chosen beforehand (a client configured
+ * before the server exists), else a free one.
+ */
 export async function startMotoServer(
   command: string[],
   env: Record<string, string> = {},
+  chosenPort?: number,
 ): Promise<MotoServer> {
-  const port = await freePort();
+  const port = chosenPort ?? (await freePort());
   const [program, ...args] = command;
   const child: ChildProcess = spawn(program!, [...args, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
