@@ -2,9 +2,11 @@
  * Where /serve reads variants: straight from the store on disk (a local
  * open is what a cache would do anyway), through the local read-through
  * cache in front of a bucket, so hot variants never go back to it. The
- * cache entry is keyed by the variant's ETag: a re-render under the same
- * key is never served stale.
+ * cache entry is keyed by the variant's ETag and filled only with bytes
+ * whose hash is that ETag: a re-render under the same key is never cached
+ * under the old one.
  */
+import { etagOfDigest } from '../images/render-variants.js';
 import type { Logger } from '../log.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { ReadThroughCache, type CacheResult } from '../storage/read-through-cache.js';
@@ -42,6 +44,8 @@ export function createVariantSource(options: VariantSourceOptions): VariantSourc
     directory: options.cacheDir,
     maxBytes: options.cacheBytes,
     log: options.log.child({ component: 'serve-cache' }),
+    // A variant's ETag is its content hash: what the bucket holds must be that version to be cached.
+    isVersion: (etag, sha256) => etagOfDigest(sha256) === etag,
     ...(options.onCacheResult ? { onResult: options.onCacheResult } : {}),
   });
   return {

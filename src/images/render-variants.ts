@@ -73,7 +73,12 @@ async function encodeNow(image: DecodedImage, format: OutputFormat): Promise<Buf
 
 /** A strong validator: the content hash of the bytes served. */
 export function etagOf(data: Buffer): string {
-  return `"${createHash('sha256').update(data).digest('base64url').slice(0, 27)}"`;
+  return etagOfDigest(createHash('sha256').update(data).digest());
+}
+
+/** etagOf, from the sha256 of the bytes (computed while they streamed). */
+export function etagOfDigest(sha256: Buffer): string {
+  return `"${sha256.toString('base64url').slice(0, 27)}"`;
 }
 
 export async function renderVariants(

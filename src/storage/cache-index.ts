@@ -40,7 +40,8 @@ function sha256(text: string): string {
 }
 
 export class CacheIndex {
-  private readonly sizes = new Map<string, number>();
+  /** Entry → its size and when its file's atime was last set (recency on disk, for a restart). */
+  private readonly sizes = new Map<string, { size: number; stampedAtMs: number }>();
   private totalBytes = 0;
 
   get entries(): number {
@@ -51,18 +52,30 @@ export class CacheIndex {
     return this.totalBytes;
   }
 
-  /** Records `name` as the most recently used entry. */
-  add(name: string, size: number): void {
+  /** Records `name` as the most recently used entry. Answers whether it was already known at this size. */
+  add(name: string, size: number, stampedAtMs = 0): boolean {
+    const known = this.sizes.get(name);
     this.remove(name);
-    this.sizes.set(name, size);
+    this.sizes.set(name, { size, stampedAtMs: known?.size === size ? known.stampedAtMs : stampedAtMs });
     this.totalBytes += size;
+    return known?.size === size;
+  }
+
+  /** When the entry's file was last stamped as used (0: never by this process). */
+  stampedAt(name: string): number {
+    return this.sizes.get(name)?.stampedAtMs ?? 0;
+  }
+
+  markStamped(name: string, atMs: number): void {
+    const entry = this.sizes.get(name);
+    if (entry) entry.stampedAtMs = atMs;
   }
 
   remove(name: string): void {
-    const size = this.sizes.get(name);
-    if (size === undefined) return;
+    const entry = this.sizes.get(name);
+    if (entry === undefined) return;
     this.sizes.delete(name);
-    this.totalBytes -= size;
+    this.totalBytes -= entry.size;
   }
 
   namesStartingWith(prefix: string): string[] {

@@ -16,10 +16,11 @@
  * - Bounded by bytes, least recently used out first; the directory outlives
  *   the process (start() rebuilds the index from it: cache-index.ts).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { silentLogger, type Logger } from '../log.js';
 import { CacheIndex, cacheFileName, keyPrefix, scanCacheDirectory } from './cache-index.js';
@@ -43,7 +44,18 @@ export interface ReadThroughCacheOptions {
   maxBytes: number;
   log?: Logger;
   onResult?: (result: CacheResult) => void;
+  /**
+   * Whether bytes with this sha256 are `version` (for variants: the ETag is
+   * the content hash). A fill that fails it is discarded, never cached: the
+   * object under the key changed (a re-render) after the version was read.
+   */
+  isVersion?: (version: string, sha256: Buffer) => boolean;
+  /** How often a hit writes its entry's atime at the most (default a minute). */
+  stampEveryMs?: number;
 }
+
+/** How often a hit entry's atime is written at the most (it orders the index a restart rebuilds). */
+const STAMP_EVERY_MS = 60_000;
 
 /** Objects larger than maxBytes / this are served from the store, never cached. */
 const LARGEST_ENTRY_FRACTION = 8;
@@ -64,6 +76,8 @@ export class ReadThroughCache {
   private readonly maxBytes: number;
   private readonly log: Logger;
   private readonly onResult: (result: CacheResult) => void;
+  private readonly isVersion: (version: string, sha256: Buffer) => boolean;
+  private readonly stampEveryMs: number;
   private readonly index = new CacheIndex();
   private readonly fills = new Map<string, Fill>();
   private readonly tooLarge = new Set<string>();
@@ -80,6 +94,8 @@ export class ReadThroughCache {
     this.maxBytes = options.maxBytes;
     this.log = options.log ?? silentLogger();
     this.onResult = options.onResult ?? (() => undefined);
+    this.isVersion = options.isVersion ?? (() => true);
+    this.stampEveryMs = options.stampEveryMs ?? STAMP_EVERY_MS;
   }
 
   /** Creates the directory and indexes what an earlier run left in it; a directory it cannot use disables the cache. */
@@ -110,7 +126,7 @@ export class ReadThroughCache {
     if (this.disabled || this.tooLarge.has(name)) return this.openFromStore(key, options.range, 'bypass');
     const hit = await this.openEntry(name, key, version, options.range);
     if (hit) return this.answer('hit', hit);
-    const outcome = await this.fillOnce(name, key);
+    const outcome = await this.fillOnce(name, key, version);
     if (outcome === 'missing') return this.answer('miss', undefined);
     if (outcome === 'too-large') return this.openFromStore(key, options.range, 'bypass');
     const filled = outcome === 'cached' && (await this.openEntry(name, key, version, options.range));
@@ -164,10 +180,16 @@ export class ReadThroughCache {
     try {
       const stats = await handle.stat();
       const clipped = range ? clipRange(range, stats.size) : undefined;
-      // Best effort: a file of another user's process may refuse it; the order is a hint.
-      await handle.utimes(this.nextUseStamp(), stats.mtimeMs / 1000).catch(() => undefined);
-      this.index.add(name, stats.size); // another process sharing the directory may have filled it
-      await this.evict();
+      // The order in memory is exact; the atime on disk only orders a restart's
+      // index, so it is written at most once a minute per entry (stampEveryMs): a metadata
+      // write per hit would cost the hot path more than the open itself.
+      // Best effort: a file of another user's process may refuse it.
+      if (Date.now() - this.index.stampedAt(name) >= this.stampEveryMs) {
+        await handle.utimes(this.nextUseStamp(), stats.mtimeMs / 1000).catch(() => undefined);
+        this.index.markStamped(name, Date.now());
+      }
+      // Not known at this size: another process sharing the directory filled it.
+      if (!this.index.add(name, stats.size)) await this.evict();
       return {
         stream: handle.createReadStream({ start: clipped?.start, end: clipped?.end, autoClose: true }),
         size: stats.size,
@@ -184,18 +206,18 @@ export class ReadThroughCache {
   }
 
   /** Fills `name` from the store, or joins the fill already under way. */
-  private fillOnce(name: string, key: string): Promise<FillOutcome> {
+  private fillOnce(name: string, key: string, version: string): Promise<FillOutcome> {
     const running = this.fills.get(name);
     if (running) return running.outcome;
     const fill: Fill = { outcome: Promise.resolve('not-cached'), cancelled: false };
-    fill.outcome = this.fill(name, key, fill).finally(() => {
+    fill.outcome = this.fill(name, key, version, fill).finally(() => {
       if (this.fills.get(name) === fill) this.fills.delete(name);
     });
     this.fills.set(name, fill);
     return fill.outcome;
   }
 
-  private async fill(name: string, key: string, fill: Fill): Promise<FillOutcome> {
+  private async fill(name: string, key: string, version: string, fill: Fill): Promise<FillOutcome> {
     // A fill that finished after this request looked is as good as this one: one download per entry.
     if (await isFile(this.pathOf(name))) return 'cached';
     const opened = await this.store.open(key);
@@ -209,7 +231,7 @@ export class ReadThroughCache {
       return 'too-large';
     }
     try {
-      await this.download(name, opened);
+      await this.download(name, version, opened);
     } catch (error) {
       this.log.warn({ err: messageOf(error), key }, 'read-through cache fill failed: serving from the store');
       return 'not-cached';
@@ -218,19 +240,33 @@ export class ReadThroughCache {
       await this.unlinkEntry(name);
       return 'not-cached';
     }
-    this.index.add(name, opened.size);
+    this.index.add(name, opened.size, Date.now()); // download() stamped it
     await this.evict();
     return 'cached';
   }
 
   /** Writes the object to a temp file beside the entry, then renames it: the entry appears whole or not at all. */
-  private async download(name: string, opened: OpenedObject): Promise<void> {
+  private async download(name: string, version: string, opened: OpenedObject): Promise<void> {
     const temp = this.pathOf(`${TEMP_PREFIX}${randomBytes(6).toString('hex')}-${name}`);
     try {
+      const hash = createHash('sha256');
+      const tap = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          hash.update(chunk);
+          done(null, chunk);
+        },
+      });
       // flush: fsync before close, so that after a power cut the entry is whole or absent, never zeros.
-      await pipeline(opened.stream, fs.createWriteStream(temp, { flags: 'wx', mode: 0o644, flush: true }));
+      await pipeline(
+        opened.stream,
+        tap,
+        fs.createWriteStream(temp, { flags: 'wx', mode: 0o644, flush: true }),
+      );
       const { size } = await fsp.stat(temp);
       if (size !== opened.size) throw new Error(`the store sent ${size} of ${opened.size} bytes`);
+      if (!this.isVersion(version, hash.digest())) {
+        throw new Error(`the store holds other bytes than version ${version} (re-rendered meanwhile?)`);
+      }
       // mtime: the object's, so that Last-Modified does not change when an entry is filled again.
       const stamp = this.nextUseStamp();
       const modified = opened.lastModified.getTime() > 0 ? opened.lastModified.getTime() / 1000 : stamp;

@@ -4,6 +4,7 @@
  * through a wrapper that delegates to the real store and counts its opens
  * (and can cut a body off halfway); everything else is observed on disk.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -145,6 +146,8 @@ function defineCacheSuite(backend: string, realStore: () => ObjectStore): void {
           maxBytes: max,
           log,
           onResult: (result) => results.push(result),
+          // Every hit writes its recency to disk, so that a restart's order is exact here.
+          stampEveryMs: 0,
         });
       return { watch, results, make, key: (name: string) => `${prefix}${name}` };
     }
@@ -189,6 +192,28 @@ function defineCacheSuite(backend: string, realStore: () => ObjectStore): void {
       expect(await read(await cache.open(key('1.jpg'), 'sha-new'))).toBe('new render!');
       expect(results).toEqual(['miss', 'miss', 'hit']);
       expect(watch.opens()).toBe(2);
+    });
+
+    it('never caches bytes that are not the version asked for (the key was re-rendered meanwhile)', async () => {
+      const { watch, results, key } = setUp();
+      const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+      const cache = new ReadThroughCache({
+        store: watch.store,
+        directory,
+        maxBytes: 8000,
+        onResult: (result) => results.push(result),
+        isVersion: (version, sha256) => version === sha256.toString('hex'),
+      });
+      await cache.start();
+      await watch.store.put(key('1.webp'), Buffer.from('the new render'));
+      // A reader still holding the old version's ETag gets what the store has, uncached.
+      expect(await read(await cache.open(key('1.webp'), sha('the old render')))).toBe('the new render');
+      expect(filesIn(directory)).toEqual([]);
+      expect(cache.stats().entries).toBe(0);
+      expect(await read(await cache.open(key('1.webp'), sha('the new render')))).toBe('the new render');
+      expect(await read(await cache.open(key('1.webp'), sha('the new render')))).toBe('the new render');
+      expect(results).toEqual(['miss', 'miss', 'hit']);
+      expect(filesIn(directory)).toHaveLength(1);
     });
 
     it('serves ranges on a miss and on a hit: clipped, size the whole object, 416 outside', async () => {
