@@ -62,6 +62,7 @@ function storageProblems(values: Values): string[] {
       `STORAGE_URL (${describeLocation(location)}) and STORAGE_DIR (${directory}) name different directories: set only STORAGE_URL`,
     );
   }
+  problems.push(...localDirectoryProblems(values));
   if (location?.kind !== 's3') {
     for (const [key, env] of [
       ['s3Endpoint', 'S3_ENDPOINT'],
@@ -73,6 +74,31 @@ function storageProblems(values: Values): string[] {
         );
       }
     }
+  }
+  return problems;
+}
+
+/**
+ * The serve cache sweeps stale temp entries of its directory at start, and
+ * scratch directories are temp entries: one inside the other would let a
+ * restart delete a claim's original. A redirect base with a query or a
+ * fragment would be cut in the middle by the key appended to it.
+ */
+function localDirectoryProblems(values: Values): string[] {
+  const problems: string[] = [];
+  const { scratchDir, serveCacheDir, publicMediaBaseUrl } = values;
+  if (typeof scratchDir === 'string' && typeof serveCacheDir === 'string') {
+    const [scratch, cache] = [path.resolve(scratchDir), path.resolve(serveCacheDir)];
+    if (scratch === cache || scratch.startsWith(cache + path.sep) || cache.startsWith(scratch + path.sep)) {
+      problems.push(
+        `SCRATCH_DIR (${scratchDir}) and SERVE_CACHE_DIR (${serveCacheDir}) must be separate directories, neither inside the other`,
+      );
+    }
+  }
+  if (typeof publicMediaBaseUrl === 'string' && /[?#]/.test(publicMediaBaseUrl)) {
+    problems.push(
+      `PUBLIC_MEDIA_BASE_URL (${publicMediaBaseUrl}) must not have a query or a fragment: the object's key is appended to it`,
+    );
   }
   return problems;
 }

@@ -70,6 +70,12 @@ export async function linkFileAtomic(source: string, target: string): Promise<vo
     return;
   }
   try {
+    // A second name is a new object, as S3's CopyObject makes one: written now.
+    // Cleanup judges orphans by this time; an old one would make a fresh copy
+    // look abandoned before its row is written. The shared inode moves the
+    // first name's time too, which only makes it look younger.
+    const now = new Date();
+    await fsp.utimes(temp, now, now);
     await fsp.rename(temp, target);
   } catch (error) {
     await fsp.rm(temp, { force: true });

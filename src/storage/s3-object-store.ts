@@ -134,7 +134,8 @@ export class S3ObjectStore implements ObjectStore {
       await pipeline([input, ...transforms, fs.createWriteStream(file, { flags: 'wx', mode: 0o600 })]);
       const { size } = await fsp.stat(file);
       const body = size <= RETRYABLE_BODY_BYTES ? await fsp.readFile(file) : fs.createReadStream(file);
-      await this.send(key, body, size, options);
+      // A failed send may leave a streamed body open: close it before its directory goes.
+      await this.send(key, body, size, options).finally(() => Buffer.isBuffer(body) || body.destroy());
       return { bytes: size, local: { path: file, release: scratch.release } };
     } catch (error) {
       await scratch.release();

@@ -299,6 +299,20 @@ function defineCopyDelete(backend: () => ConformanceBackend): void {
     expect(await store.stat(`${ns}library/c/thumbnail.webp`)).toBeUndefined();
   });
 
+  it("gives a copy the time of the copy, not the source's (cleanup judges orphans by it)", async () => {
+    const { store } = backend();
+    const ns = namespace();
+    await store.put(`${ns}old.webp`, Buffer.from('old bytes'));
+    const before = (await store.stat(`${ns}old.webp`))!.lastModified.getTime();
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await store.copy(`${ns}old.webp`, `${ns}copy.webp`)).toBe(true);
+    const copied = (await store.stat(`${ns}copy.webp`))!.lastModified.getTime();
+    expect(copied).toBeGreaterThan(before);
+    const listed: number[] = [];
+    for await (const object of store.list(`${ns}copy`)) listed.push(object.lastModified.getTime());
+    expect(listed).toEqual([copied]);
+  });
+
   it('copies over an existing object, and onto itself', async () => {
     const { store } = backend();
     const ns = namespace();

@@ -144,4 +144,24 @@ describe('storage settings in loadConfig', () => {
       ),
     );
   });
+
+  it('refuses a scratch directory and a serve cache that overlap, and a redirect base with a query', () => {
+    for (const [scratch, cache] of [
+      ['var/local', 'var/local'],
+      ['var/local', 'var/local/cache'],
+      ['var/local/scratch', 'var/local'],
+    ]) {
+      expect(() => loadConfig({ SCRATCH_DIR: scratch, SERVE_CACHE_DIR: cache })).toThrowError(
+        new UsageError(
+          `invalid configuration: SCRATCH_DIR (${scratch}) and SERVE_CACHE_DIR (${cache}) must be separate directories, neither inside the other`,
+        ),
+      );
+    }
+    expect(loadConfig({ SCRATCH_DIR: 'var/local', SERVE_CACHE_DIR: 'var/local-cache' }).serveCacheDir).toBe(
+      'var/local-cache',
+    );
+    expect(() => loadConfig({ PUBLIC_MEDIA_BASE_URL: 'https://cdn.example.org/media?sig=abc' })).toThrowError(
+      /PUBLIC_MEDIA_BASE_URL \(https:\/\/cdn.example.org\/media\?sig=abc\) must not have a query or a fragment/,
+    );
+  });
 });
