@@ -142,6 +142,19 @@ export class FsObjectStore implements ObjectStore {
 
   /** Depth-first over `directoryKey`, reading each directory incrementally (no full listing in memory). */
   private async *walk(directoryKey: string, prefix: string): AsyncGenerator<ListedObject> {
+    for await (const { key, entry } of this.entries(directoryKey)) {
+      if (entry.name.startsWith(TEMP_PREFIX)) continue;
+      if (entry.isDirectory()) {
+        if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* this.walk(key, prefix);
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        const listed = await this.listed(key);
+        if (listed) yield listed;
+      }
+    }
+  }
+
+  /** The entries of one directory, with their keys; none when it is missing. */
+  private async *entries(directoryKey: string): AsyncGenerator<{ key: string; entry: fs.Dirent }> {
     let directory: fs.Dir;
     try {
       directory = await fsp.opendir(directoryKey === '' ? this.root : path.join(this.root, directoryKey));
@@ -150,14 +163,7 @@ export class FsObjectStore implements ObjectStore {
       throw error;
     }
     for await (const entry of directory) {
-      if (entry.name.startsWith(TEMP_PREFIX)) continue;
-      const key = directoryKey === '' ? entry.name : `${directoryKey}/${entry.name}`;
-      if (entry.isDirectory()) {
-        if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* this.walk(key, prefix);
-      } else if (entry.isFile() && key.startsWith(prefix)) {
-        const listed = await this.listed(key);
-        if (listed) yield listed;
-      }
+      yield { key: directoryKey === '' ? entry.name : `${directoryKey}/${entry.name}`, entry };
     }
   }
 
@@ -196,15 +202,7 @@ export class FsObjectStore implements ObjectStore {
   }
 
   private async *tempFiles(directoryKey: string): AsyncGenerator<string> {
-    let directory: fs.Dir;
-    try {
-      directory = await fsp.opendir(directoryKey === '' ? this.root : path.join(this.root, directoryKey));
-    } catch (error) {
-      if (isMissing(error)) return;
-      throw error;
-    }
-    for await (const entry of directory) {
-      const key = directoryKey === '' ? entry.name : `${directoryKey}/${entry.name}`;
+    for await (const { key, entry } of this.entries(directoryKey)) {
       if (entry.name.startsWith(TEMP_PREFIX)) yield key;
       else if (entry.isDirectory()) yield* this.tempFiles(key);
     }
