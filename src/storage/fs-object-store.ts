@@ -169,8 +169,9 @@ export class FsObjectStore implements ObjectStore {
 
   private async listed(key: string): Promise<ListedObject | undefined> {
     try {
-      const stats = await fsp.stat(path.join(this.root, key));
-      return { key, size: stats.size, lastModified: stats.mtime };
+      // The same clock reading as stat() and open(), to the millisecond.
+      const stats = await fsp.stat(path.join(this.root, key), { bigint: true });
+      return { key, size: Number(stats.size), lastModified: new Date(Number(stats.mtimeMs)) };
     } catch (error) {
       if (isMissing(error)) return undefined; // deleted while we walked
       throw error;

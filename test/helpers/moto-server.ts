@@ -5,6 +5,7 @@
  * `motoCommand()` answers undefined and the suite skips, saying what to install.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { freePort, waitFor } from './processes.js';
 
 export const MOTO_INSTALL_HINT = 'S3 tests skipped: install moto 5 (pip install "moto[server]")';
@@ -86,6 +87,48 @@ export async function startMotoServer(
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
       clearTimeout(timer);
+    },
+  };
+}
+
+export interface SuiteMoto {
+  /** False outside CI when moto is not installed: the suite skips (under CI motoCommand throws instead). */
+  readonly available: boolean;
+  /** The running server, from the suite's first beforeAll on. */
+  readonly server: MotoServer;
+}
+
+/**
+ * moto for the calling suite: started in a beforeAll with FAKE_CREDENTIALS in
+ * process.env (the SDK's default chain reads them), stopped and the
+ * environment restored in an afterAll. Call it before the suite's own hooks:
+ * they then run after the start, and their clean-up before the stop.
+ */
+export function useMotoServer(env: Record<string, string> = {}): SuiteMoto {
+  const command = motoCommand();
+  if (!command) console.warn(MOTO_INSTALL_HINT);
+  let running: MotoServer | undefined;
+  const saved: Record<string, string | undefined> = {};
+  beforeAll(async () => {
+    if (!command) return;
+    for (const [name, value] of Object.entries(FAKE_CREDENTIALS)) {
+      saved[name] = process.env[name];
+      process.env[name] = value;
+    }
+    running = await startMotoServer(command, env);
+  });
+  afterAll(async () => {
+    await running?.stop();
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+  return {
+    available: command !== undefined,
+    get server(): MotoServer {
+      if (!running) throw new Error('moto is not running: use the server inside hooks or tests');
+      return running;
     },
   };
 }

@@ -10,28 +10,19 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCleanup } from '../../src/cleanup/run-cleanup.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
-import {
-  FAKE_CREDENTIALS,
-  MOTO_INSTALL_HINT,
-  motoCommand,
-  startMotoServer,
-  type MotoServer,
-} from '../helpers/moto-server.js';
+import { useMotoServer } from '../helpers/moto-server.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
-const moto = motoCommand();
-if (!moto) console.warn(MOTO_INSTALL_HINT);
+const moto = useMotoServer();
 
 const ITEMS = 690;
 const ORPHANS = 30;
 const DAY = 86_400_000;
 
-describe.skipIf(!moto)('cleanup on an S3 bucket', () => {
-  let server: MotoServer;
+describe.skipIf(!moto.available)('cleanup on an S3 bucket', () => {
   let store: S3ObjectStore;
   let t: TestDatabase;
   let scratch: string;
-  const savedEnv: Record<string, string | undefined> = {};
   const ids = Array.from({ length: ITEMS }, (_, i) => i + 1);
   const keysOf = (id: number) => [
     `bulk/2026-01-01/${id}.jpg`,
@@ -40,16 +31,11 @@ describe.skipIf(!moto)('cleanup on an S3 bucket', () => {
   ];
 
   beforeAll(async () => {
-    for (const [name, value] of Object.entries(FAKE_CREDENTIALS)) {
-      savedEnv[name] = process.env[name];
-      process.env[name] = value;
-    }
-    server = await startMotoServer(moto!);
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cleanup-on-s3-'));
     store = new S3ObjectStore({
       bucket: 'media-cleanup',
       prefix: 'prod/',
-      endpoint: server.endpoint,
+      endpoint: moto.server.endpoint,
       forcePathStyle: true,
       scratchDir: scratch,
     });
@@ -61,12 +47,7 @@ describe.skipIf(!moto)('cleanup on an S3 bucket', () => {
   afterAll(async () => {
     await t?.drop();
     await store?.close();
-    await server?.stop();
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
-    for (const [name, value] of Object.entries(savedEnv)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
   });
 
   const listAll = async () => {

@@ -27,38 +27,12 @@ import { checkStorage, localDiskDir, objectStoreFor } from '../../src/storage/ob
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
 import * as fixtures from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
-import {
-  FAKE_CREDENTIALS,
-  MOTO_INSTALL_HINT,
-  motoCommand,
-  startMotoServer,
-  type MotoServer,
-} from '../helpers/moto-server.js';
+import { useMotoServer } from '../helpers/moto-server.js';
 import { withPipeline } from '../helpers/pipeline.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
-const moto = motoCommand();
-if (!moto) console.warn(MOTO_INSTALL_HINT);
+const moto = useMotoServer();
 const BUCKET = 'media-pipeline';
-let motoServer: MotoServer | undefined;
-const savedEnv: Record<string, string | undefined> = {};
-
-beforeAll(async () => {
-  if (!moto) return;
-  for (const [name, value] of Object.entries(FAKE_CREDENTIALS)) {
-    savedEnv[name] = process.env[name];
-    process.env[name] = value;
-  }
-  motoServer = await startMotoServer(moto);
-});
-
-afterAll(async () => {
-  await motoServer?.stop();
-  for (const [name, value] of Object.entries(savedEnv)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-});
 
 const backends = [
   { name: 'filesystem', s3: false },
@@ -66,7 +40,7 @@ const backends = [
 ];
 
 describe.each(backends)('pipeline and /serve on $name', ({ s3 }) => {
-  const skip = s3 && !moto;
+  const skip = s3 && !moto.available;
   let t: TestDatabase;
   let dir: string;
   let config: Config;
@@ -86,7 +60,7 @@ describe.each(backends)('pipeline and /serve on $name', ({ s3 }) => {
       SCRATCH_DIR: path.join(dir, 'scratch'),
       SERVE_CACHE_DIR: path.join(dir, 'serve-cache'),
       ...(s3
-        ? { STORAGE_URL: `s3://${bucket}/media`, S3_ENDPOINT: motoServer!.endpoint }
+        ? { STORAGE_URL: `s3://${bucket}/media`, S3_ENDPOINT: moto.server.endpoint }
         : { STORAGE_DIR: path.join(dir, 'storage') }),
     });
     store = objectStoreFor(config);

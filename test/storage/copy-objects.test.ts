@@ -15,27 +15,18 @@ import { copyObjects, type ObjectOutcome } from '../../src/storage/copy-objects.
 import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 import type { ObjectStore, PutOptions } from '../../src/storage/object-store.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
-import {
-  FAKE_CREDENTIALS,
-  MOTO_INSTALL_HINT,
-  motoCommand,
-  startMotoServer,
-  type MotoServer,
-} from '../helpers/moto-server.js';
+import { useMotoServer } from '../helpers/moto-server.js';
 
-const moto = motoCommand();
-if (!moto) console.warn(MOTO_INSTALL_HINT);
+const moto = useMotoServer();
 
 const BUCKET = 'copy-objects';
 /** Fewer than the fixture's objects, so every listing of the bucket takes two pages. */
 const PAGE_SIZE = 200;
 const OBJECT_COUNT = 301;
 
-let server: MotoServer;
 let dir: string;
 let sourceDir: string;
 let fixture: Map<string, Buffer>;
-const savedEnv: Record<string, string | undefined> = {};
 const openStores: S3ObjectStore[] = [];
 let runs = 0;
 
@@ -44,7 +35,7 @@ function bucketStore(prefix = `run-${++runs}/`): S3ObjectStore {
   const store = new S3ObjectStore({
     bucket: BUCKET,
     prefix,
-    endpoint: server.endpoint,
+    endpoint: moto.server.endpoint,
     forcePathStyle: true,
     scratchDir: path.join(dir, 'scratch'),
     listPageSize: PAGE_SIZE,
@@ -98,15 +89,10 @@ async function expectFixture(store: ObjectStore, expected: Map<string, Buffer> =
 const fixtureBytes = () => [...fixture.values()].reduce((sum, bytes) => sum + bytes.length, 0);
 
 beforeAll(async () => {
-  if (!moto) return;
-  for (const [name, value] of Object.entries(FAKE_CREDENTIALS)) {
-    savedEnv[name] = process.env[name];
-    process.env[name] = value;
-  }
+  if (!moto.available) return;
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'copy-objects-'));
   sourceDir = path.join(dir, 'source');
   fixture = writeFixture(sourceDir);
-  server = await startMotoServer(moto);
   const store = bucketStore('');
   await store.client.send(new CreateBucketCommand({ Bucket: BUCKET }));
 });
@@ -115,16 +101,11 @@ afterEach(async () => {
   for (const store of openStores.splice(0)) await store.close();
 });
 
-afterAll(async () => {
-  await server?.stop();
+afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  for (const [name, value] of Object.entries(savedEnv)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
 });
 
-describe.skipIf(!moto)('copyObjects between a directory and moto_server', () => {
+describe.skipIf(!moto.available)('copyObjects between a directory and moto_server', () => {
   it('copies a directory into a bucket (two list pages), with types and variant caching, then skips it all', async () => {
     const source = new FsObjectStore(sourceDir);
     const bucket = bucketStore();

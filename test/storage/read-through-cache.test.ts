@@ -24,37 +24,23 @@ import {
 } from '../../src/storage/object-store.js';
 import { ReadThroughCache, type CacheResult } from '../../src/storage/read-through-cache.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
-import {
-  FAKE_CREDENTIALS,
-  MOTO_INSTALL_HINT,
-  motoCommand,
-  startMotoServer,
-  type MotoServer,
-} from '../helpers/moto-server.js';
+import { useMotoServer } from '../helpers/moto-server.js';
 
-const moto = motoCommand();
-if (!moto) console.warn(MOTO_INSTALL_HINT);
+const moto = useMotoServer();
 
 const BUCKET = 'media-read-through-cache';
 let work: string;
 let fsStore: FsObjectStore;
 let s3Store: S3ObjectStore | undefined;
-let server: MotoServer | undefined;
-const savedEnv: Record<string, string | undefined> = {};
 
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'read-through-cache-'));
   fsStore = new FsObjectStore(path.join(work, 'store'));
-  if (!moto) return;
-  for (const [name, value] of Object.entries(FAKE_CREDENTIALS)) {
-    savedEnv[name] = process.env[name];
-    process.env[name] = value;
-  }
-  server = await startMotoServer(moto);
+  if (!moto.available) return;
   s3Store = new S3ObjectStore({
     bucket: BUCKET,
     prefix: 'media/',
-    endpoint: server.endpoint,
+    endpoint: moto.server.endpoint,
     forcePathStyle: true,
     scratchDir: path.join(work, 's3-scratch'),
   });
@@ -62,13 +48,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  s3Store?.client.destroy();
-  await server?.stop();
+  await s3Store?.close();
   if (work) fs.rmSync(work, { recursive: true, force: true });
-  for (const [name, value] of Object.entries(savedEnv)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
 });
 
 /** The real store, with its opens counted; `cutOffNext` bodies end in an error halfway. */
@@ -435,6 +416,6 @@ function defineCacheSuite(backend: string, realStore: () => ObjectStore): void {
 
 defineCacheSuite('the filesystem', () => fsStore);
 
-describe.skipIf(!moto)('on moto_server', () => {
+describe.skipIf(!moto.available)('on moto_server', () => {
   defineCacheSuite('S3 (moto)', () => s3Store!);
 });

@@ -16,24 +16,15 @@ import {
   S3ObjectStore,
   type S3ObjectStoreOptions,
 } from '../../src/storage/s3-object-store.js';
-import {
-  FAKE_CREDENTIALS,
-  MOTO_INSTALL_HINT,
-  motoCommand,
-  startMotoServer,
-  type MotoServer,
-} from '../helpers/moto-server.js';
+import { motoCommand, startMotoServer, useMotoServer } from '../helpers/moto-server.js';
 import { defineObjectStoreConformance, type ConformanceBackend } from './object-store-conformance.js';
 
-const moto = motoCommand();
-if (!moto) console.warn(MOTO_INSTALL_HINT);
+const moto = useMotoServer();
 
 const BUCKET = 'media-conformance';
-let server: MotoServer;
 let scratch: string;
 let backend: ConformanceBackend;
 const stores: S3ObjectStore[] = [];
-const savedEnv: Record<string, string | undefined> = {};
 
 function s3Store(options: Partial<S3ObjectStoreOptions> & { endpoint: string }): S3ObjectStore {
   const store = new S3ObjectStore({
@@ -48,18 +39,13 @@ function s3Store(options: Partial<S3ObjectStoreOptions> & { endpoint: string }):
 }
 
 beforeAll(async () => {
-  if (!moto) return;
-  for (const [name, value] of Object.entries(FAKE_CREDENTIALS)) {
-    savedEnv[name] = process.env[name];
-    process.env[name] = value;
-  }
+  if (!moto.available) return;
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 's3-object-store-scratch-'));
-  server = await startMotoServer(moto);
-  const store = s3Store({ endpoint: server.endpoint });
+  const store = s3Store({ endpoint: moto.server.endpoint });
   await store.client.send(new CreateBucketCommand({ Bucket: BUCKET }));
   backend = {
     store,
-    smallPages: s3Store({ endpoint: server.endpoint, listPageSize: 7 }),
+    smallPages: s3Store({ endpoint: moto.server.endpoint, listPageSize: 7 }),
     keepsMetadata: true,
     scratchIsRemoved: true,
   };
@@ -67,19 +53,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const store of stores) await store.close();
-  await server?.stop();
   if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
-  for (const [name, value] of Object.entries(savedEnv)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
 });
 
-describe.skipIf(!moto)('S3ObjectStore on moto_server', () => {
+describe.skipIf(!moto.available)('S3ObjectStore on moto_server', () => {
   defineObjectStoreConformance('S3 (moto)', () => backend);
 
   it('stores keys under the STORAGE_URL prefix and leaves its scratch directory empty', async () => {
-    const store = s3Store({ endpoint: server.endpoint, prefix: '' });
+    const store = s3Store({ endpoint: moto.server.endpoint, prefix: '' });
     await backend.store.put('prefixed/1.jpg', Buffer.from('x'));
     expect(await store.stat('media/prefixed/1.jpg')).toMatchObject({ size: 1 });
     expect(await backend.store.stat('media/prefixed/1.jpg')).toBeUndefined();
@@ -106,7 +87,7 @@ describe.skipIf(!moto)('S3ObjectStore on moto_server', () => {
   });
 
   it('reports a missing bucket as a StorageConfigError naming STORAGE_URL (class AUTH), in every operation', async () => {
-    const store = s3Store({ endpoint: server.endpoint, bucket: 'no-such-bucket' });
+    const store = s3Store({ endpoint: moto.server.endpoint, bucket: 'no-such-bucket' });
     const attempts: Array<() => Promise<unknown>> = [
       () => store.check(),
       () => store.put('a.jpg', Buffer.from('x')),
@@ -128,7 +109,7 @@ describe.skipIf(!moto)('S3ObjectStore on moto_server', () => {
   });
 
   it('classifies an S3 server that went away as TRANSIENT', async () => {
-    const doomed = await startMotoServer(moto!);
+    const doomed = await startMotoServer(motoCommand()!);
     const store = s3Store({ endpoint: doomed.endpoint, maxAttempts: 1, connectTimeoutMs: 1_000 });
     await store.client.send(new CreateBucketCommand({ Bucket: BUCKET }));
     await store.put('before.jpg', Buffer.from('x'));
@@ -166,7 +147,7 @@ describe.skipIf(!moto)('S3ObjectStore on moto_server', () => {
   });
 
   it('reports credentials the server refuses as a StorageConfigError (class AUTH)', async () => {
-    const strict = await startMotoServer(moto!, { INITIAL_NO_AUTH_ACTION_COUNT: '0' });
+    const strict = await startMotoServer(motoCommand()!, { INITIAL_NO_AUTH_ACTION_COUNT: '0' });
     try {
       const store = s3Store({ endpoint: strict.endpoint, maxAttempts: 1 });
       for (const attempt of [() => store.check(), () => store.put('a.jpg', Buffer.from('x'))]) {
