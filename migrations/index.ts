@@ -8,6 +8,7 @@ import * as mediaDuplicateOf from './20261123010000_media_duplicate_of.js';
 import * as mediaFailureReportedAt from './20261123020000_media_failure_reported_at.js';
 import * as analysisProviders from './20261123030000_analysis_providers.js';
 import * as deliveryOutcomes from './20261201000000_delivery_outcomes.js';
+import * as mediaListIndexes from './20261201010000_media_list_indexes.js';
 
 export interface Migration {
   readonly name: string;
@@ -21,4 +22,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '20261123020000_media_failure_reported_at', ...mediaFailureReportedAt },
   { name: '20261123030000_analysis_providers', ...analysisProviders },
   { name: '20261201000000_delivery_outcomes', ...deliveryOutcomes },
+  { name: '20261201010000_media_list_indexes', ...mediaListIndexes },
 ];

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { itemDetail, type ItemDetail } from '../db/item-detail.js';
+import { itemView } from '../db/item-view.js';
 import type { CallbackResult } from '../db/records.js';
 import { parseIdArgument } from './arguments.js';
 import { formatTable, formatTime, printJson, withDatabase } from './context.js';
@@ -25,7 +26,8 @@ export function registerShowCommand(program: Command): void {
             process.exitCode = 1;
             return;
           }
-          if (options.json) printJson(detail);
+          // `api` is exactly what GET /api/media/:id answers for the item (the same function builds both).
+          if (options.json) printJson({ ...detail, api: itemView(detail) });
           else console.log(renderDetail(detail));
         },
         { readOnly: true },
