@@ -9,6 +9,7 @@ import * as mediaFailureReportedAt from './20261123020000_media_failure_reported
 import * as analysisProviders from './20261123030000_analysis_providers.js';
 import * as deliveryOutcomes from './20261201000000_delivery_outcomes.js';
 import * as mediaListIndexes from './20261201010000_media_list_indexes.js';
+import * as mediaThumbhash from './20261201020000_media_thumbhash.js';
 
 export interface Migration {
   readonly name: string;
@@ -23,4 +24,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '20261123030000_analysis_providers', ...analysisProviders },
   { name: '20261201000000_delivery_outcomes', ...deliveryOutcomes },
   { name: '20261201010000_media_list_indexes', ...mediaListIndexes },
+  { name: '20261201020000_media_thumbhash', ...mediaThumbhash },
 ];

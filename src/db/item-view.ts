@@ -92,6 +92,11 @@ export function itemStatus(
   return IN_PROGRESS_STATUS[open.step];
 }
 
+/** A variant's root-relative serve url (the item view's and the manifest's). */
+export function variantUrl(mediaId: number, variant: { size: string; format: string; bg: string }): string {
+  return `/serve/${mediaId}?size=${variant.size}&format=${variant.format}&bg=${variant.bg}`;
+}
+
 export function itemLinks(id: number): ItemLinks {
   return { self: `/api/media/${id}`, serve: `/serve/${id}`, analysis: `/api/media/analysis/${id}` };
 }
@@ -146,7 +151,7 @@ export function itemView({ media, checklist, steps, events, variants }: ItemDeta
       width,
       height,
       bytes,
-      url: `/serve/${media.id}?size=${size}&format=${format}&bg=${bg}`,
+      url: variantUrl(media.id, { size, format, bg }),
     })),
     links: itemLinks(media.id),
     created_at: media.created_at,

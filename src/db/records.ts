@@ -52,6 +52,8 @@ export interface MediaRecord {
   completed_at: number | null;
   deleted_at: number | null;
   duplicate_of: number | null;
+  /** ThumbHash (base64) of the decoded image, computed at resize; null for items resized before it was. */
+  thumbhash: string | null;
   callback_result: CallbackResult | null;
   callback_reported_at: number | null;
   callback_resends: number;
@@ -115,6 +117,7 @@ const MEDIA_READERS: ColumnReaders<MediaRecord> = {
   completed_at: toNumberOrNull,
   deleted_at: toNumberOrNull,
   duplicate_of: toNumberOrNull,
+  thumbhash: toTextOrNull,
   callback_result: toTextOrNull,
   callback_reported_at: toNumberOrNull,
   callback_resends: toNumber,

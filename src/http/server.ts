@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { registerAnalysisRoute } from './analysis-route.js';
 import { registerHealthRoutes } from './health-routes.js';
+import { registerManifestRoute } from './manifest-route.js';
 import { registerMediaStatusRoutes } from './media-status-route.js';
 import { registerServeRoute } from './serve-route.js';
 import type { VariantOpener } from './variant-file.js';
@@ -41,6 +42,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   registerHealthRoutes(app, options);
   registerAnalysisRoute(app, options.db, options.mediaApiKey);
   registerMediaStatusRoutes(app, options.db, options.mediaApiKey);
+  registerManifestRoute(app, options.db, options.mediaApiKey);
   app.get('/metrics', async (_request, reply) => {
     const body = await options.metrics.registry.metrics();
     return reply.header('Content-Type', options.metrics.registry.contentType).send(body);

@@ -4,6 +4,7 @@ import { completeAnalysis } from '../analysis/contract-body.js';
 import { findAnalysisRecord, listVariants } from '../db/media-outputs.js';
 import { findChecklist, stepState, type MediaRecord } from '../db/records.js';
 import { SIZE_NAMES } from '../images/presets.js';
+import { buildManifest } from '../manifest/media-manifest.js';
 
 export async function buildCompleteBody(
   db: Db,
@@ -38,5 +39,7 @@ export async function buildCompleteBody(
       backgroundRemoved: variants.some((v) => v.bg === 'removed'),
     });
   }
+  // Additive: the responsive-image manifest, as GET /api/media/:id/manifest answers it but with absolute urls.
+  body.manifest = await buildManifest({ media, variants, analysis }, publicBaseUrl);
   return body;
 }

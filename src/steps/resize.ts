@@ -26,6 +26,7 @@ import {
   type SizeName,
 } from '../images/presets.js';
 import { renderVariants, type RenderedVariant } from '../images/render-variants.js';
+import { computeThumbHash } from '../images/thumbhash-placeholder.js';
 import { parseRole, type Role } from '../media-roles.js';
 import type { MediaRecord } from '../db/records.js';
 import { decodedItem, logoWithoutBackground, type DecodeOptions } from './decoded-item.js';
@@ -68,10 +69,12 @@ export function createResizeStep(options: ResizeOptions): Step {
       );
       await saveVariants(options.db, context.guard, rows);
       const bytes = rows.reduce((sum, row) => sum + row.bytes, 0);
+      // The manifest's placeholder, from the same decode (oriented, sRGB), written in the step's fenced transition.
+      const thumbhash = await computeThumbHash(decoded);
       return {
         status: 'completed',
         note: `${rows.length} variants (${sizes.join(', ')}), ${bytes} bytes`,
-        mediaChanges: { library_path: libraryDirectory(media), duplicate_of: null },
+        mediaChanges: { library_path: libraryDirectory(media), duplicate_of: null, thumbhash },
       };
     },
   };
@@ -157,7 +160,12 @@ async function reuseDuplicateVariants(
   return {
     status: 'completed',
     note: `reused ${rows.length} variants of item ${source.id} (identical bytes)`,
-    mediaChanges: { library_path: libraryDirectory(context.media), duplicate_of: source.id },
+    // Identical bytes, identical placeholder (null when the source was resized before placeholders were).
+    mediaChanges: {
+      library_path: libraryDirectory(context.media),
+      duplicate_of: source.id,
+      thumbhash: source.thumbhash,
+    },
   };
 }
 

@@ -42,6 +42,9 @@ describe.each(availableDialects())('duplicate uploads on %s', (dialect) => {
     expect(original).toMatchObject({ status: 'completed', duplicate_of: null });
     expect(duplicate).toMatchObject({ status: 'completed', duplicate_of: first });
     expect((await findMedia(t.db, otherRole!))!.duplicate_of).toBeNull(); // another role needs other sizes
+    // The resize step's ThumbHash, written in its transition; a duplicate takes its source's.
+    expect(original.thumbhash).toMatch(/^[A-Za-z0-9+/]{20,}={0,2}$/);
+    expect(duplicate.thumbhash).toBe(original.thumbhash);
 
     const events = (await t
       .db('processing_events')

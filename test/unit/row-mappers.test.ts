@@ -33,6 +33,7 @@ const MYSQL_MEDIA = {
   completed_at: '1767225600400',
   deleted_at: null,
   duplicate_of: null,
+  thumbhash: '1QcSHQRnh493V4dIh4eXh1h4kJUI',
   callback_result: 'accepted',
   callback_reported_at: '1767225600450',
   callback_resends: 2,
