@@ -5,30 +5,12 @@
  * key nothing is answered but 401. Errors are `{error, message, field?}`
  * (api-errors.ts).
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/connect.js';
 import { findItemView } from '../db/item-view.js';
 import { listMedia } from '../db/media-list.js';
-import { isAuthorised } from './analysis-route.js';
-import { sendApiError, sendBadRequest } from './api-errors.js';
+import { apiErrorHandler, refuseUnauthorised, sendApiError, sendBadRequest } from './api-errors.js';
 import { encodeCursor, parseListQuery, parseMediaId } from './media-query.js';
-
-function refuseUnauthorised(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  apiKey: string | undefined,
-): FastifyReply | undefined {
-  if (isAuthorised(request.headers.authorization, apiKey)) return undefined;
-  const message = apiKey
-    ? 'a valid Authorization: Bearer MEDIA_API_KEY header is required'
-    : 'this server has no MEDIA_API_KEY configured: the media API answers nobody';
-  return sendApiError(reply, 'unauthorized', message);
-}
-
-function apiErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  request.log.error({ err: error, url: request.url }, 'media API: the request failed');
-  void sendApiError(reply, 'internal_error', 'the media API could not answer; try again later');
-}
 
 export function registerMediaStatusRoutes(app: FastifyInstance, db: Db, apiKey: string | undefined): void {
   app.get<{ Params: { id: string } }>(

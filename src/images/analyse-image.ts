@@ -2,7 +2,7 @@
  * Local analysis of a decoded item: everything the worker can compute itself
  * in well under a second, from native libvips operations on small copies.
  */
-import { rgbaToThumbHash } from 'thumbhash';
+import { computeThumbHash } from './thumbhash-placeholder.js';
 import { rawInput, type DecodedImage } from './decode-once.js';
 import { colourStats, moodKeywords, palette, type PaletteColour } from './colour-analysis.js';
 import { perceptualHash } from './perceptual-hash.js';
@@ -33,15 +33,6 @@ async function sampleOf(
     .raw()
     .toBuffer({ resolveWithObject: true });
   return { data, channels: info.channels, width: info.width, height: info.height };
-}
-
-async function thumbHashOf(image: DecodedImage): Promise<string> {
-  const { data, info } = await rawInput(image)
-    .resize(100, 100, { fit: 'inside' })
-    .ensureAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return Buffer.from(rgbaToThumbHash(info.width, info.height, data)).toString('base64');
 }
 
 /** Brand colours: the logo's own palette with the removed background (or transparent pixels) left out. */
@@ -76,7 +67,7 @@ export async function analyseImage(
     qualityScore: quality.score,
     quality: quality.components,
     moodKeywords: moodKeywords(colourStats(sample)),
-    placeholderHash: await thumbHashOf(image),
+    placeholderHash: await computeThumbHash(image),
     perceptualHash: await perceptualHash(rawInput(image)),
     hasTransparency: image.hasTransparency,
     siteContext:
