@@ -1,15 +1,18 @@
-/** The storage parts of createServer's options for a test's store, as App composes them. */
+/** createServer's options for a test: the storage parts as App composes them, and quiet defaults for the rest. */
+import type { Db } from '../../src/db/connect.js';
 import type { ServerOptions } from '../../src/http/server.js';
+import { VariantLookup } from '../../src/http/variant-lookup.js';
 import { createVariantSource } from '../../src/http/variant-source.js';
+import { silentLogger } from '../../src/log.js';
+import { Metrics } from '../../src/metrics.js';
 import type { FsObjectStore } from '../../src/storage/fs-object-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
-import { silentLogger } from '../../src/log.js';
 
 type StorageOptions = Pick<ServerOptions, 'openVariant' | 'checkStorage' | 'localDiskDir'>;
 
 /** A directory store: /serve reads it directly, /readyz probes it. */
 export function serverStorage(store: FsObjectStore): StorageOptions;
-/** Any store, served through `source` (e.g. a read-through cache), with the local disk at `localDiskDir`. */
+/** Any store, read directly, with the local disk at `localDiskDir`. */
 export function serverStorage(store: ObjectStore, localDiskDir: string): StorageOptions;
 export function serverStorage(store: ObjectStore, localDiskDir?: string): StorageOptions {
   const source = createVariantSource({
@@ -23,5 +26,26 @@ export function serverStorage(store: ObjectStore, localDiskDir?: string): Storag
     openVariant: source.open,
     checkStorage: () => store.check(),
     localDiskDir: localDiskDir ?? (store as FsObjectStore).root,
+  };
+}
+
+/**
+ * Everything createServer needs: `db`, the storage parts (serverStorage, or
+ * written out), and whatever the test sets; the rest is a silent log, fresh
+ * metrics and lookup, no key, a disk alert at 99 % and no main API problem.
+ */
+export function testServerOptions(
+  db: Db,
+  parts: StorageOptions & Partial<Omit<ServerOptions, 'db'>>,
+): ServerOptions {
+  return {
+    db,
+    metrics: new Metrics(),
+    lookup: new VariantLookup(db),
+    log: silentLogger(),
+    mediaApiKey: undefined,
+    diskAlertPercent: 99,
+    mainApiAuthProblem: () => undefined,
+    ...parts,
   };
 }

@@ -15,9 +15,7 @@ import { connectDatabase } from '../../src/db/connect.js';
 import { parseDatabaseUrl } from '../../src/db/database-url.js';
 import { listVariants } from '../../src/db/media-outputs.js';
 import { createServer } from '../../src/http/server.js';
-import { VariantLookup } from '../../src/http/variant-lookup.js';
 import { ingestFiles } from '../../src/intake/ingest-files.js';
-import { silentLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 import * as fixtures from '../helpers/image-fixtures.js';
@@ -25,7 +23,7 @@ import { makeWorker } from '../helpers/in-process-worker.js';
 import { waitFor } from '../helpers/processes.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 import { withPipeline } from '../helpers/pipeline.js';
-import { serverStorage } from '../helpers/server-storage.js';
+import { serverStorage, testServerOptions } from '../helpers/server-storage.js';
 
 const KEY = 'test-key-0123456789';
 
@@ -69,16 +67,13 @@ describe('HTTP server', () => {
     )[0]!;
     const metrics = new Metrics();
     metrics.watchQueue(t.db, storage.root);
-    server = createServer({
-      db: t.db,
-      ...serverStorage(storage),
-      metrics,
-      lookup: new VariantLookup(t.db),
-      log: silentLogger(),
-      mediaApiKey: KEY,
-      diskAlertPercent: 99,
-      mainApiAuthProblem: () => undefined,
-    });
+    server = createServer(
+      testServerOptions(t.db, {
+        ...serverStorage(storage),
+        metrics,
+        mediaApiKey: KEY,
+      }),
+    );
     base = await server.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
@@ -248,16 +243,12 @@ describe('HTTP server', () => {
   it('answers 503 with Retry-After and no-store, not a 500 with internals, while the database is down', async () => {
     const closed = connectDatabase(parseDatabaseUrl(t.url));
     await closed.destroy();
-    const outage = createServer({
-      db: closed,
-      ...serverStorage(storage),
-      metrics: new Metrics(),
-      lookup: new VariantLookup(closed),
-      log: silentLogger(),
-      mediaApiKey: KEY,
-      diskAlertPercent: 99,
-      mainApiAuthProblem: () => undefined,
-    });
+    const outage = createServer(
+      testServerOptions(closed, {
+        ...serverStorage(storage),
+        mediaApiKey: KEY,
+      }),
+    );
     const outageBase = await outage.listen({ host: '127.0.0.1', port: 0 });
     try {
       const response = await fetch(`${outageBase}/serve/${id.cat}?size=grid`);
@@ -311,16 +302,14 @@ describe('HTTP server', () => {
   });
 
   it('fails readiness naming the disk check when the disk is past the alert threshold', async () => {
-    const strict = createServer({
-      db: t.db,
-      ...serverStorage(storage),
-      metrics: new Metrics(),
-      lookup: new VariantLookup(t.db),
-      log: silentLogger(),
-      mediaApiKey: KEY,
-      diskAlertPercent: 1,
-      mainApiAuthProblem: () => 'main API answered 401',
-    });
+    const strict = createServer(
+      testServerOptions(t.db, {
+        ...serverStorage(storage),
+        mediaApiKey: KEY,
+        diskAlertPercent: 1,
+        mainApiAuthProblem: () => 'main API answered 401',
+      }),
+    );
     const strictBase = await strict.listen({ host: '127.0.0.1', port: 0 });
     const response = await fetch(`${strictBase}/readyz`);
     expect(response.status).toBe(503);

@@ -10,12 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ItemStatus } from '../../src/db/item-view.js';
 import { mediaListQuery, type MediaListFilters, type MediaListItem } from '../../src/db/media-list.js';
 import { createServer } from '../../src/http/server.js';
-import { VariantLookup } from '../../src/http/variant-lookup.js';
-import { silentLogger } from '../../src/log.js';
 import { ROLES, dataTypeOf } from '../../src/media-roles.js';
-import { Metrics } from '../../src/metrics.js';
 import { FsObjectStore } from '../../src/storage/fs-object-store.js';
-import { serverStorage } from '../helpers/server-storage.js';
+import { serverStorage, testServerOptions } from '../helpers/server-storage.js';
 import { availableDialects, createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const KEY = 'list-key-0123456789';
@@ -151,16 +148,12 @@ describe.each(availableDialects())('GET /api/media on %s', (dialect) => {
     t = await createTestDatabase(dialect);
     seeded = await seed(t);
     const storage = new FsObjectStore(`/tmp/media-worker-list-${dialect}-unused`);
-    server = createServer({
-      db: t.db,
-      ...serverStorage(storage),
-      metrics: new Metrics(),
-      lookup: new VariantLookup(t.db),
-      log: silentLogger(),
-      mediaApiKey: KEY,
-      diskAlertPercent: 99,
-      mainApiAuthProblem: () => undefined,
-    });
+    server = createServer(
+      testServerOptions(t.db, {
+        ...serverStorage(storage),
+        mediaApiKey: KEY,
+      }),
+    );
     base = await server.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {

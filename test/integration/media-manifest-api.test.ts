@@ -19,21 +19,18 @@ import { markItemDeleted } from '../../src/db/item-deletion.js';
 import { findAnalysisRecord, listVariants } from '../../src/db/media-outputs.js';
 import { findMedia } from '../../src/db/records.js';
 import { createServer } from '../../src/http/server.js';
-import { VariantLookup } from '../../src/http/variant-lookup.js';
 import { ingestFiles } from '../../src/intake/ingest-files.js';
-import { silentLogger } from '../../src/log.js';
 import type { Role } from '../../src/media-roles.js';
 import { altText } from '../../src/manifest/alt-text.js';
 import { buildManifest, type MediaManifest } from '../../src/manifest/media-manifest.js';
 import { escapeHtml, pictureHtml } from '../../src/manifest/picture-html.js';
-import { Metrics } from '../../src/metrics.js';
 import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 import { FakeMainApi } from '../helpers/fake-main-api.js';
 import * as fixtures from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { fakeMainApiClient, fakeMainApiPoller } from '../helpers/main-api-clients.js';
 import { withPipeline } from '../helpers/pipeline.js';
-import { serverStorage } from '../helpers/server-storage.js';
+import { serverStorage, testServerOptions } from '../helpers/server-storage.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const KEY = 'media-api-key-0123456789';
@@ -86,16 +83,12 @@ describe('GET /api/media/:id/manifest', () => {
     id.fromMain = Number(fromMain.id);
     await markItemDeleted(t.db, id.toDelete, 'test', Date.now());
     id.pending = await ingest(fixtures.SAMPLE('coffee-cup.png'));
-    server = createServer({
-      db: t.db,
-      ...serverStorage(storage),
-      metrics: new Metrics(),
-      lookup: new VariantLookup(t.db),
-      log: silentLogger(),
-      mediaApiKey: KEY,
-      diskAlertPercent: 99,
-      mainApiAuthProblem: () => undefined,
-    });
+    server = createServer(
+      testServerOptions(t.db, {
+        ...serverStorage(storage),
+        mediaApiKey: KEY,
+      }),
+    );
     base = await server.listen({ host: '127.0.0.1', port: 0 });
   }, 180_000);
   afterAll(async () => {

@@ -12,16 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { ItemView } from '../../src/db/item-view.js';
 import { createServer, type ServerOptions } from '../../src/http/server.js';
-import { VariantLookup } from '../../src/http/variant-lookup.js';
 import { ingestFiles } from '../../src/intake/ingest-files.js';
-import { silentLogger } from '../../src/log.js';
-import { Metrics } from '../../src/metrics.js';
 import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 import * as fixtures from '../helpers/image-fixtures.js';
 import { makeWorker } from '../helpers/in-process-worker.js';
 import { withPipeline } from '../helpers/pipeline.js';
 import { runCli } from '../helpers/processes.js';
-import { serverStorage } from '../helpers/server-storage.js';
+import { serverStorage, testServerOptions } from '../helpers/server-storage.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const KEY = 'media-api-key-0123456789';
@@ -51,16 +48,10 @@ describe('GET /api/media/:id', () => {
     id.corrupt = await ingest(cut);
     await withPipeline(config, t.db, storage, (steps) => makeWorker(t.db, steps).run());
     id.pending = await ingest(fixtures.SAMPLE('coffee-cup.png'));
-    options = {
-      db: t.db,
+    options = testServerOptions(t.db, {
       ...serverStorage(storage),
-      metrics: new Metrics(),
-      lookup: new VariantLookup(t.db),
-      log: silentLogger(),
       mediaApiKey: KEY,
-      diskAlertPercent: 99,
-      mainApiAuthProblem: () => undefined,
-    };
+    });
     server = createServer(options);
     base = await server.listen({ host: '127.0.0.1', port: 0 });
   });

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { listVariants } from '../../src/db/media-outputs.js';
 import { createServer } from '../../src/http/server.js';
-import { VariantLookup } from '../../src/http/variant-lookup.js';
+import { testServerOptions } from '../helpers/server-storage.js';
 import { createVariantSource } from '../../src/http/variant-source.js';
 import { VARIANT_CACHE_CONTROL } from '../../src/images/presets.js';
 import { ingestFiles } from '../../src/intake/ingest-files.js';
@@ -82,18 +82,14 @@ describe.each(backends)('pipeline and /serve on $name', ({ s3 }) => {
       onCacheResult: metrics.onServeCache,
     });
     await source.start();
-    server = createServer({
-      db: t.db,
-      openVariant: source.open,
-      checkStorage: () => checkStorage(store, config),
-      localDiskDir: localDiskDir(config),
-      metrics,
-      lookup: new VariantLookup(t.db),
-      log: silentLogger(),
-      mediaApiKey: undefined,
-      diskAlertPercent: 99,
-      mainApiAuthProblem: () => undefined,
-    });
+    server = createServer(
+      testServerOptions(t.db, {
+        openVariant: source.open,
+        checkStorage: () => checkStorage(store, config),
+        localDiskDir: localDiskDir(config),
+        metrics,
+      }),
+    );
     base = await server.listen({ host: '127.0.0.1', port: 0 });
   }, 120_000);
 
@@ -207,18 +203,13 @@ describe.each(backends)('pipeline and /serve on $name', ({ s3 }) => {
       ? { ...config, storageUrl: { kind: 's3' as const, bucket: 'no-such-bucket', prefix: '' } }
       : { ...config, storageUrl: { kind: 'fs' as const, root: '/proc/nope' } };
     const missing = objectStoreFor(wrong);
-    const gone = createServer({
-      db: t.db,
-      openVariant: () => Promise.resolve(undefined),
-      checkStorage: () => checkStorage(missing, wrong),
-      localDiskDir: localDiskDir(config),
-      metrics: new Metrics(),
-      lookup: new VariantLookup(t.db),
-      log: silentLogger(),
-      mediaApiKey: undefined,
-      diskAlertPercent: 99,
-      mainApiAuthProblem: () => undefined,
-    });
+    const gone = createServer(
+      testServerOptions(t.db, {
+        openVariant: () => Promise.resolve(undefined),
+        checkStorage: () => checkStorage(missing, wrong),
+        localDiskDir: localDiskDir(config),
+      }),
+    );
     const answer = await gone.inject({ method: 'GET', url: '/readyz' });
     await gone.close();
     await missing.close();
@@ -231,19 +222,14 @@ describe.each(backends)('pipeline and /serve on $name', ({ s3 }) => {
   });
 
   it.skipIf(skip)('redirects to PUBLIC_MEDIA_BASE_URL/<key> instead of sending bytes, when set', async () => {
-    const redirecting = createServer({
-      db: t.db,
-      openVariant: () => Promise.reject(new Error('a redirect reads nothing')),
-      publicBaseUrl: 'https://cdn.example.test/media/',
-      checkStorage: () => Promise.resolve(),
-      localDiskDir: localDiskDir(config),
-      metrics: new Metrics(),
-      lookup: new VariantLookup(t.db),
-      log: silentLogger(),
-      mediaApiKey: undefined,
-      diskAlertPercent: 99,
-      mainApiAuthProblem: () => undefined,
-    });
+    const redirecting = createServer(
+      testServerOptions(t.db, {
+        openVariant: () => Promise.reject(new Error('a redirect reads nothing')),
+        publicBaseUrl: 'https://cdn.example.test/media/',
+        checkStorage: () => Promise.resolve(),
+        localDiskDir: localDiskDir(config),
+      }),
+    );
     const [grid] = (await listVariants(t.db, id.cat)).filter((v) => v.size === 'grid' && v.format === 'avif');
     const answer = await redirecting.inject({
       method: 'GET',
