@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/log.js';
 import { withPipeline } from '../../test/helpers/pipeline.js';
 import { WorkerLoop } from '../../src/queue/worker-loop.js';
 import { FsObjectStore } from '../../src/storage/fs-object-store.js';
+import type { ObjectStore } from '../../src/storage/object-store.js';
 
 export interface ProcessedFixture {
   dir: string;
@@ -32,6 +33,20 @@ export async function processedFixture(sample: string): Promise<ProcessedFixture
   await migrateLatest(db);
   const storage = new FsObjectStore(config.storageDir);
   const [mediaId] = await ingestFiles(db, [sample], { userId: 1, role: 'product', isTestData: true });
+  await processQueued(config, db, storage);
+  const grid = (await listVariants(db, mediaId!)).find((v) => v.size === 'grid' && v.format === 'webp')!;
+  return {
+    dir,
+    env,
+    config,
+    db,
+    mediaId: mediaId!,
+    gridWebp: { path: storage.pathOf(grid.path), etag: grid.etag, bytes: grid.bytes },
+  };
+}
+
+/** Runs the real pipeline in this process until the queue is empty (the benches' fixtures). */
+export async function processQueued(config: Config, db: Db, storage: ObjectStore): Promise<void> {
   await withPipeline(config, db, storage, (steps) =>
     new WorkerLoop({
       ...config,
@@ -45,13 +60,4 @@ export async function processedFixture(sample: string): Promise<ProcessedFixture
       idleMaxMs: 100,
     }).run(),
   );
-  const grid = (await listVariants(db, mediaId!)).find((v) => v.size === 'grid' && v.format === 'webp')!;
-  return {
-    dir,
-    env,
-    config,
-    db,
-    mediaId: mediaId!,
-    gridWebp: { path: storage.pathOf(grid.path), etag: grid.etag, bytes: grid.bytes },
-  };
 }

@@ -11,12 +11,10 @@ import { connectDatabase } from '../../src/db/connect.js';
 import { listVariants } from '../../src/db/media-outputs.js';
 import { migrateLatest } from '../../src/db/migrate.js';
 import { ingestFiles } from '../../src/intake/ingest-files.js';
-import { silentLogger } from '../../src/log.js';
-import { WorkerLoop } from '../../src/queue/worker-loop.js';
 import { copyObjects } from '../../src/storage/copy-objects.js';
 import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
-import { withPipeline } from '../../test/helpers/pipeline.js';
+import { processQueued } from '../lib/fixture-item.js';
 import { SAMPLE_PHOTOS, upscaled } from '../lib/inputs.js';
 
 export interface ServedItems {
@@ -50,19 +48,7 @@ export async function processServedItems(dir: string, count: number): Promise<Se
   try {
     await migrateLatest(db);
     const mediaIds = await ingestFiles(db, inputs, { userId: 1, role: 'product', isTestData: true });
-    await withPipeline(config, db, fsStore, (steps) =>
-      new WorkerLoop({
-        ...config,
-        db,
-        version: 'bench',
-        steps,
-        authPauseMs: 1000,
-        log: silentLogger(),
-        once: true,
-        pollIntervalMs: 20,
-        idleMaxMs: 100,
-      }).run(),
-    );
+    await processQueued(config, db, fsStore);
     const gridWebpBytes: number[] = [];
     let variantKeys: string[] = [];
     for (const id of mediaIds) {

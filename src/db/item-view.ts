@@ -6,6 +6,7 @@ import type { Db } from './connect.js';
 import { itemDetail, type EventRecord, type ItemDetail } from './item-detail.js';
 import type { ChecklistRecord, MediaStatus, StepState } from './records.js';
 import { STEP_NAMES, type StepName, type StepStatus } from './step-columns.js';
+import type { VariantRow } from './variant-rows.js';
 
 /** What the API calls an item's state; the in-progress names come from the checklist (itemStatus). */
 export const ITEM_STATUSES = [
@@ -43,15 +44,8 @@ export interface StepView {
   duration_ms: number | null;
 }
 
-export interface VariantView {
-  size: string;
-  format: string;
-  bg: string;
-  width: number;
-  height: number;
-  bytes: number;
-  url: string;
-}
+/** A variant as the API shows it: the row without where it is stored, with the URL that serves it. */
+export type VariantView = Omit<VariantRow, 'path' | 'etag'> & { url: string };
 
 export interface ItemView {
   media_id: number;
