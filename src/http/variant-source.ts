@@ -16,8 +16,6 @@ export interface VariantSource {
   open: VariantOpener;
   /** Fills the cache's index from its directory (a restart keeps what was cached). */
   start(): Promise<void>;
-  /** Present when a cache sits in front of the store. */
-  cache: ReadThroughCache | undefined;
 }
 
 export interface VariantSourceOptions {
@@ -36,7 +34,6 @@ export function createVariantSource(options: VariantSourceOptions): VariantSourc
     return {
       open: (variant, range) => store.open(variant.path, range ? { range } : {}),
       start: () => Promise.resolve(),
-      cache: undefined,
     };
   }
   const cache = new ReadThroughCache({
@@ -51,6 +48,5 @@ export function createVariantSource(options: VariantSourceOptions): VariantSourc
   return {
     open: (variant, range) => cache.open(variant.path, variant.etag, range ? { range } : {}),
     start: () => cache.start(),
-    cache,
   };
 }
