@@ -8,6 +8,7 @@
  * itself. Meanwhile /readyz says why (the server is up), and nothing is
  * claimed. A directory failing otherwise (ENOSPC, EIO) is an ordinary error.
  */
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import { TransientError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { ReconnectDelay } from '../db/reconnect-delay.js';
@@ -54,20 +55,13 @@ export async function waitForStorage(
       if (!(error instanceof TransientError)) throw error;
       const retryInMs = delay.next();
       problem.report(error, { retryInMs, storage: store.description });
-      await sleep(retryInMs, options.signal);
+      await pause(retryInMs, options.signal);
     }
   }
   return false;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
+/** Waits `ms`, or until `signal` aborts (a shutdown): then it resolves early instead of rejecting. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return sleepFor(ms, undefined, { signal }).catch(() => undefined);
 }
