@@ -248,6 +248,7 @@ export class ReadThroughCache {
   /** Writes the object to a temp file beside the entry, then renames it: the entry appears whole or not at all. */
   private async download(name: string, version: string, opened: OpenedObject): Promise<void> {
     const temp = this.pathOf(`${TEMP_PREFIX}${randomBytes(6).toString('hex')}-${name}`);
+    const writer = fs.createWriteStream(temp, { flags: 'wx', mode: 0o644, flush: true });
     try {
       const hash = createHash('sha256');
       const tap = new Transform({
@@ -257,11 +258,7 @@ export class ReadThroughCache {
         },
       });
       // flush: fsync before close, so that after a power cut the entry is whole or absent, never zeros.
-      await pipeline(
-        opened.stream,
-        tap,
-        fs.createWriteStream(temp, { flags: 'wx', mode: 0o644, flush: true }),
-      );
+      await pipeline(opened.stream, tap, writer);
       const { size } = await fsp.stat(temp);
       if (size !== opened.size) throw new Error(`the store sent ${size} of ${opened.size} bytes`);
       if (!this.isVersion(version, hash.digest())) {
@@ -274,6 +271,9 @@ export class ReadThroughCache {
       await fsp.rename(temp, this.pathOf(name));
     } catch (error) {
       opened.stream.destroy();
+      // A body that fails early may do so before the writer has even opened
+      // the temp file: remove it only once the writer is closed, or it appears after.
+      if (!writer.closed) await new Promise<void>((resolve) => writer.once('close', () => resolve()));
       await fsp.rm(temp, { force: true });
       throw error;
     }
