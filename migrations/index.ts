@@ -10,6 +10,9 @@ import * as analysisProviders from './20261123030000_analysis_providers.js';
 import * as deliveryOutcomes from './20261201000000_delivery_outcomes.js';
 import * as mediaListIndexes from './20261201010000_media_list_indexes.js';
 import * as mediaThumbhash from './20261201020000_media_thumbhash.js';
+import * as httpUploads from './20261201030000_http_uploads.js';
+import * as stepCosts from './20261201040000_step_costs.js';
+import * as adminAuditAndPause from './20261201050000_admin_audit_and_pause.js';
 
 export interface Migration {
   readonly name: string;
@@ -25,4 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '20261201000000_delivery_outcomes', ...deliveryOutcomes },
   { name: '20261201010000_media_list_indexes', ...mediaListIndexes },
   { name: '20261201020000_media_thumbhash', ...mediaThumbhash },
+  { name: '20261201030000_http_uploads', ...httpUploads },
+  { name: '20261201040000_step_costs', ...stepCosts },
+  { name: '20261201050000_admin_audit_and_pause', ...adminAuditAndPause },
 ];

@@ -2,7 +2,7 @@
  * Composition root: builds the database, storage, pipeline and worker loop
  * from a Config, and nothing else. Commands call into it; it calls down.
  */
-import { isMainApiConfigured, retentionPolicy, type Config } from './config.js';
+import { adminKeysOf, isMainApiConfigured, retentionPolicy, type Config } from './config.js';
 import { MainApiAuthState } from './intake/main-api-auth.js';
 import { MainApiClient } from './intake/main-api-client.js';
 import { MainApiPoller } from './intake/main-api-poller.js';
@@ -162,6 +162,8 @@ export class App {
       lookup: this.lookup,
       log: this.log,
       mediaApiKey: this.config.mediaApiKey,
+      adminKeys: adminKeysOf(this.config),
+      apiRateLimit: this.config.apiRateLimit,
       diskAlertPercent: this.config.diskAlertPercent,
       mainApiAuthProblem: () => this.mainApiAuth?.currentProblem(),
     });

@@ -21,6 +21,7 @@ import {
 import { option, optional, type ParsedSoFar } from './config-row.js';
 import { STORAGE_OPTIONS } from './config-storage-options.js';
 import { parseDatabaseUrl } from './db/database-url.js';
+import { parseAdminKey, parseAdminKeys } from './http/api-keys.js';
 import { parseRetentionDays } from './retention.js';
 
 export type { Option, ParsedSoFar } from './config-row.js';
@@ -60,7 +61,35 @@ export const OPTIONS = [
     env: 'MEDIA_API_KEY',
     default: undefined,
     parse: text,
-    doc: 'Bearer key shared with the main API',
+    doc: 'Bearer key shared with the main API; alone (without MAIN_API_URL): the key of an installation that takes uploads over HTTP only',
+  }),
+  optional({
+    key: 'adminApiKeys',
+    env: 'ADMIN_API_KEYS',
+    default: undefined,
+    parse: parseAdminKeys,
+    doc: 'named admin keys for /api/admin (name:key,name:key; keys ≥ 16 characters); the audit records the name',
+  }),
+  optional({
+    key: 'adminApiKey',
+    env: 'ADMIN_API_KEY',
+    default: undefined,
+    parse: parseAdminKey,
+    doc: 'one admin key, named "admin" in the audit (or use ADMIN_API_KEYS)',
+  }),
+  option({
+    key: 'apiRateLimit',
+    env: 'API_RATE_LIMIT',
+    default: '600',
+    parse: positiveInt,
+    doc: 'requests per minute per API key (per address for callers without a key) before 429',
+  }),
+  option({
+    key: 'apiUploadConcurrency',
+    env: 'API_UPLOAD_CONCURRENCY',
+    default: '4',
+    parse: positiveInt,
+    doc: 'uploads (POST /api/media) one key may stream at once before 429',
   }),
   option({
     key: 'mainApiTimeoutMs',

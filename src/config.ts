@@ -3,6 +3,7 @@
  * env → default over the option table (config-options.ts), reports every
  * problem at once, and freezes the result. Only the CLI hands it process.env.
  */
+import type { NamedKey } from './http/api-keys.js';
 import { UsageError } from './errors.js';
 import type { RetentionPolicy } from './retention.js';
 import type { LogLevel } from './config-parsers.js';
@@ -49,9 +50,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, unknown
       problems.push(`${source} ${(error as Error).message}`);
     }
   }
-  if ((values.mainApiUrl === undefined) !== (values.mediaApiKey === undefined)) {
-    problems.push('MAIN_API_URL and MEDIA_API_KEY must be set together (or neither)');
+  if (values.mainApiUrl !== undefined && values.mediaApiKey === undefined) {
+    problems.push('MAIN_API_URL needs MEDIA_API_KEY (the key the main API and this worker share)');
   }
+  problems.push(...adminKeyProblems(values));
   const providers = values.analysisProviders as Config['analysisProviders'] | undefined;
   if (providers?.includes('remote') && values.analysisRemoteUrl === undefined) {
     problems.push('ANALYSIS_PROVIDERS includes remote, so ANALYSIS_REMOTE_URL must be set');
@@ -59,6 +61,24 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, unknown
   problems.push(...crossFieldProblems(values));
   if (problems.length > 0) throw new UsageError(`invalid configuration: ${problems.join('; ')}`);
   return Object.freeze(values as Config);
+}
+
+/** Every admin key, from ADMIN_API_KEYS and ADMIN_API_KEY together. */
+export function adminKeysOf(config: Pick<Config, 'adminApiKeys' | 'adminApiKey'>): NamedKey[] {
+  return [...(config.adminApiKeys ?? []), ...(config.adminApiKey ?? [])];
+}
+
+function adminKeyProblems(values: Partial<Record<keyof Config, unknown>>): string[] {
+  const keys = adminKeysOf(values as Pick<Config, 'adminApiKeys' | 'adminApiKey'>);
+  const problems: string[] = [];
+  if (values.adminApiKeys !== undefined && keys.filter((k) => k.name === 'admin').length > 1)
+    problems.push(
+      'ADMIN_API_KEYS names a key "admin", which is the name ADMIN_API_KEY is given: use one of the two',
+    );
+  if (new Set(keys.map((k) => k.key)).size < keys.length) problems.push('two admin keys are the same key');
+  if (keys.some((k) => k.key === values.mediaApiKey))
+    problems.push('an admin key is the same as MEDIA_API_KEY: the platform would hold admin rights');
+  return problems;
 }
 
 export function isMainApiConfigured(config: Pick<Config, 'mainApiUrl' | 'mediaApiKey'>): boolean {

@@ -17,6 +17,9 @@ import { registerShowCommand } from './show-command.js';
 import { registerStatsCommand } from './stats-command.js';
 import { registerStorageCommand } from './storage-command.js';
 
+/** Keys belong in the env file: their flags work but are not advertised. */
+const SECRET_SETTINGS = ['MEDIA_API_KEY', 'ADMIN_API_KEYS', 'ADMIN_API_KEY', 'ANALYSIS_REMOTE_KEY'];
+
 function buildProgram(): Command {
   const program = new Command('media-worker')
     .description('turns uploaded images into permanent, analysed, responsive media, and serves them')
@@ -28,7 +31,7 @@ function buildProgram(): Command {
     if (spec.env === 'CONCURRENCY') continue; // `run --concurrency` owns this flag
     program.addOption(
       new Option(`--${flagName(spec.env)} <value>`, `${spec.doc} (${spec.env})`).hideHelp(
-        spec.env === 'MEDIA_API_KEY' || spec.env === 'ANALYSIS_REMOTE_KEY',
+        SECRET_SETTINGS.includes(spec.env),
       ),
     );
   }

@@ -1,35 +1,45 @@
 /**
- * The one error shape of the media API (/api/media…): `{error, message,
- * field?}`, the helper that sends it, and what every route shares: the key
- * check and the handler for what a route did not expect.
+ * The one error shape of the media API (/api/…): `{error, message, field?}`,
+ * the helper that sends it, and the handler every /api route shares, which
+ * turns what fastify and its plugins throw into that shape by what it is
+ * (a schema violation names its field; a database that stopped answering is
+ * 503 with Retry-After; anything else unexpected is 500 without internals).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isAuthorised } from './analysis-route.js';
+import { isRetryableDbError } from '../db/connect.js';
 
-export type ApiErrorCode =
-  'bad_request' | 'unauthorized' | 'not_found' | 'not_ready' | 'gone' | 'internal_error';
+export const API_ERROR_STATUS = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  not_ready: 409,
+  conflict: 409,
+  gone: 410,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  unavailable: 503,
+} as const;
+
+export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
 
 export interface ApiErrorBody {
   error: ApiErrorCode;
   message: string;
-  /** The path or query parameter that is wrong (400 only). */
+  /** The parameter, header or body field that is wrong. */
   field?: string;
 }
-
-const STATUS: Record<ApiErrorCode, number> = {
-  bad_request: 400,
-  unauthorized: 401,
-  not_found: 404,
-  not_ready: 409,
-  gone: 410,
-  internal_error: 500,
-};
 
 /** A problem with one request parameter, as the parsers return it. */
 export interface FieldProblem {
   field: string;
   message: string;
 }
+
+/** How long a caller should wait after a 503 before trying again. */
+const UNAVAILABLE_RETRY_AFTER_S = 5;
 
 export function sendApiError(
   reply: FastifyReply,
@@ -39,28 +49,62 @@ export function sendApiError(
 ): FastifyReply {
   const body: ApiErrorBody = { error, message, ...(field !== undefined ? { field } : {}) };
   if (error === 'unauthorized') reply.header('WWW-Authenticate', 'Bearer');
-  return reply.code(STATUS[error]).header('Cache-Control', 'no-store').send(body);
+  if (error === 'unavailable') reply.header('Retry-After', String(UNAVAILABLE_RETRY_AFTER_S));
+  return reply.code(API_ERROR_STATUS[error]).header('Cache-Control', 'no-store').send(body);
 }
 
 export function sendBadRequest(reply: FastifyReply, problem: FieldProblem): FastifyReply {
   return sendApiError(reply, 'bad_request', problem.message, problem.field);
 }
 
-/** Sends 401 and answers the reply unless the request carries the key (constant time); undefined when it does. */
-export function refuseUnauthorised(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  apiKey: string | undefined,
-): FastifyReply | undefined {
-  if (isAuthorised(request.headers.authorization, apiKey)) return undefined;
-  const message = apiKey
-    ? 'a valid Authorization: Bearer MEDIA_API_KEY header is required'
-    : 'this server has no MEDIA_API_KEY configured: the media API answers nobody';
-  return sendApiError(reply, 'unauthorized', message);
+/** The field a JSON-schema violation is about, and a sentence that names it. */
+export function schemaProblem(error: FastifyError): FieldProblem {
+  const first = error.validation?.[0];
+  const missing = (first?.params as { missingProperty?: unknown } | undefined)?.missingProperty;
+  const path = first?.instancePath.replace(/^\//, '').replaceAll('/', '.') ?? '';
+  const field = typeof missing === 'string' ? (path ? `${path}.${missing}` : missing) : path;
+  const where = error.validationContext ?? 'request';
+  if (!first) return { field: where, message: error.message };
+  if (typeof missing === 'string') return { field, message: `${field} is required` };
+  return { field: field || where, message: `${field || where} ${first.message ?? 'is not valid'}` };
 }
 
-/** What a route did not expect (a bug, a database that stopped answering): logged, answered 500 without internals. */
+/** Statuses fastify and its plugins (body limits, content types, rate limit) answer with. */
+const PLUGIN_STATUS: Partial<Record<number, ApiErrorCode>> = {
+  400: 'bad_request',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
 export function apiErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  request.log.error({ err: error, url: request.url }, 'media API: the request failed');
-  void sendApiError(reply, 'internal_error', 'the media API could not answer; try again later');
+  if (error.validation) {
+    void sendBadRequest(reply, schemaProblem(error));
+    return;
+  }
+  const known = error.statusCode === undefined ? undefined : PLUGIN_STATUS[error.statusCode];
+  if (known) {
+    void sendApiError(reply, known, error.message);
+    return;
+  }
+  if (isRetryableDbError(error) || isRetryableDbError((error as { cause?: unknown }).cause)) {
+    request.log.warn({ err: error.message, url: request.url }, 'API: the database did not answer');
+    void sendApiError(reply, 'unavailable', 'the database is not answering; try again shortly');
+    return;
+  }
+  request.log.error({ err: error, url: request.url }, 'API: the request failed');
+  void sendApiError(reply, 'internal_error', 'the API could not answer; try again later');
 }
+
+/** The schema of the error body, for the OpenAPI document. */
+export const API_ERROR_SCHEMA = {
+  $id: 'ApiError',
+  type: 'object',
+  required: ['error', 'message'],
+  properties: {
+    error: { type: 'string', enum: Object.keys(API_ERROR_STATUS) },
+    message: { type: 'string' },
+    field: { type: 'string' },
+  },
+} as const;

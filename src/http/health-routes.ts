@@ -78,8 +78,14 @@ export async function readiness(options: ReadinessOptions): Promise<Record<strin
 }
 
 export function registerHealthRoutes(app: FastifyInstance, options: ReadinessOptions): void {
-  app.get('/healthz', () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/healthz', { schema: { summary: 'The process answers', tags: ['health'] } }, () => ({
+    status: 'ok',
+  }));
+  const readyz = {
+    summary: 'The process can do its job: each check named (200 ready, 503 not)',
+    tags: ['health'],
+  };
+  app.get('/readyz', { schema: readyz }, async (_request, reply) => {
     const checks = await readiness(options);
     const ready = Object.values(checks).every((c) => c.ok);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });

@@ -71,7 +71,17 @@ export function registerServeRoute(app: FastifyInstance, options: ServeRouteOpti
   const databaseProblem = new RepeatedProblem(app.log as Logger, 'serve: the database did not answer');
   app.get<{ Params: { mediaId: string }; Querystring: ServeQuery }>(
     '/serve/:mediaId',
-    { errorHandler: serveErrorHandler },
+    {
+      errorHandler: serveErrorHandler,
+      schema: {
+        summary: 'A variant’s bytes: size, format (or Accept negotiation), bg; immutable caching, ranges',
+        tags: ['serve'],
+        description:
+          'Query: size = thumbnail | small | medium | large; format = avif | webp | jpeg | jpg | png ' +
+          '(default: negotiated from Accept); bg = original | removed. Parsed by parseServeQuery, ' +
+          'which names a wrong parameter in a 400.',
+      },
+    },
     async (request, reply) => {
       const started = performance.now();
       let servedFormat = 'none';

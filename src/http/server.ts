@@ -1,9 +1,21 @@
-/** The HTTP server (fastify, logging through our pino): /serve, /metrics, /healthz, /readyz, the analysis API. */
+/**
+ * The HTTP server (fastify, logging through our pino): /serve, /metrics,
+ * /healthz, /readyz, and the API under /api with its OpenAPI document
+ * (GET /api/openapi.json, generated from the route schemas) and docs page
+ * (/api/docs). The API shares one error shape and handler, the key check,
+ * and a rate limit per key; /serve and the probes have neither.
+ */
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Db } from '../db/connect.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { VERSION } from '../version.js';
 import { registerAnalysisRoute } from './analysis-route.js';
+import { API_ERROR_SCHEMA, apiErrorHandler, sendApiError } from './api-errors.js';
+import { ApiKeyring, type NamedKey } from './api-keys.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerManifestRoute } from './manifest-route.js';
 import { registerMediaStatusRoutes } from './media-status-route.js';
@@ -22,9 +34,18 @@ export interface ServerOptions {
   lookup: VariantLookup;
   log: Logger;
   mediaApiKey: string | undefined;
+  /** ADMIN_API_KEYS and ADMIN_API_KEY (config.ts adminKeysOf); none: the admin API answers nobody. */
+  adminKeys?: readonly NamedKey[];
+  /** Requests per minute per key (per address without one); default 600. */
+  apiRateLimit?: number;
   diskAlertPercent: number;
   mainApiAuthProblem: () => string | undefined;
 }
+
+/** Header and URL limits: a request line or headers beyond them are refused before any route runs. */
+const MAX_HEADER_BYTES = 16 * 1024;
+const MAX_PARAM_LENGTH = 200;
+const JSON_BODY_LIMIT = 64 * 1024;
 
 export function createServer(options: ServerOptions): FastifyInstance {
   // Per-request logs would drown the journal at serving rates; errors are still logged.
@@ -32,7 +53,29 @@ export function createServer(options: ServerOptions): FastifyInstance {
     loggerInstance: options.log.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    bodyLimit: JSON_BODY_LIMIT,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
   });
+  app.decorateRequest('principal', null);
+  app.addSchema(API_ERROR_SCHEMA);
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'media-worker',
+        version: VERSION,
+        description: 'Submit, track, list and manage media; serve its variants. See docs/http-api.md.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  void app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+  void app.register(async (scope) => registerRoutes(scope, options));
+  return app;
+}
+
+async function registerRoutes(app: FastifyInstance, options: ServerOptions): Promise<void> {
   registerServeRoute(app, {
     openVariant: options.openVariant,
     lookup: options.lookup,
@@ -40,12 +83,44 @@ export function createServer(options: ServerOptions): FastifyInstance {
     onServed: options.metrics.onServed,
   });
   registerHealthRoutes(app, options);
-  registerAnalysisRoute(app, options.db, options.mediaApiKey);
-  registerMediaStatusRoutes(app, options.db, options.mediaApiKey);
-  registerManifestRoute(app, options.db, options.mediaApiKey);
-  app.get('/metrics', async (_request, reply) => {
-    const body = await options.metrics.registry.metrics();
-    return reply.header('Content-Type', options.metrics.registry.contentType).send(body);
+  app.get(
+    '/metrics',
+    { schema: { summary: 'Prometheus metrics', tags: ['health'] } },
+    async (_request, reply) => {
+      const body = await options.metrics.registry.metrics();
+      return reply.header('Content-Type', options.metrics.registry.contentType).send(body);
+    },
+  );
+  await app.register(async (api) => registerApiRoutes(api, options));
+  app.setNotFoundHandler((request, reply) =>
+    sendApiError(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
+  );
+}
+
+/** Everything under /api, in one encapsulated scope: its error handler, 404 and rate limit stay inside. */
+async function registerApiRoutes(api: FastifyInstance, options: ServerOptions): Promise<void> {
+  const keyring = new ApiKeyring(options.mediaApiKey, options.adminKeys ?? []);
+  api.setErrorHandler(apiErrorHandler);
+  await api.register(rateLimit, {
+    max: options.apiRateLimit ?? 600,
+    timeWindow: '1 minute',
+    hook: 'onRequest',
+    // One budget per key; callers without a valid key share one per address (their 401s are cheap anyway).
+    keyGenerator: (request) => {
+      const principal = keyring.identify(request.headers.authorization);
+      return principal ? `key:${principal.name}` : `address:${request.ip}`;
+    },
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      message: `more than ${context.max} requests a minute for this key; retry in ${context.after}`,
+    }),
   });
-  return app;
+  api.get(
+    '/api/openapi.json',
+    { schema: { summary: 'This document (OpenAPI 3.1)', tags: ['docs'] } },
+    async (_request, reply) => reply.header('Cache-Control', 'no-cache').send(api.swagger()),
+  );
+  registerAnalysisRoute(api, options.db, keyring);
+  registerMediaStatusRoutes(api, options.db, keyring);
+  registerManifestRoute(api, options.db, keyring);
 }

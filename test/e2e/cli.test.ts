@@ -251,7 +251,7 @@ describe('bad configuration and arguments', () => {
       'MAIN_API_URL without a key',
       ['stats'],
       { MAIN_API_URL: 'http://127.0.0.1:9' },
-      /MAIN_API_URL and MEDIA_API_KEY must be set together/,
+      /MAIN_API_URL needs MEDIA_API_KEY/,
     ],
     [
       'a bad --concurrency flag',
