@@ -7,6 +7,8 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isRetryableDbError } from '../db/connect.js';
+import type { Logger } from '../log.js';
+import { RepeatedProblem } from '../repeated-problem.js';
 
 export const API_ERROR_STATUS = {
   bad_request: 400,
@@ -78,23 +80,31 @@ const PLUGIN_STATUS: Partial<Record<number, ApiErrorCode>> = {
   429: 'rate_limited',
 };
 
-export function apiErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  if (error.validation) {
-    void sendBadRequest(reply, schemaProblem(error));
-    return;
-  }
-  const known = error.statusCode === undefined ? undefined : PLUGIN_STATUS[error.statusCode];
-  if (known) {
-    void sendApiError(reply, known, error.message);
-    return;
-  }
-  if (isRetryableDbError(error) || isRetryableDbError((error as { cause?: unknown }).cause)) {
-    request.log.warn({ err: error.message, url: request.url }, 'API: the database did not answer');
-    void sendApiError(reply, 'unavailable', 'the database is not answering; try again shortly');
-    return;
-  }
-  request.log.error({ err: error, url: request.url }, 'API: the request failed');
-  void sendApiError(reply, 'internal_error', 'the API could not answer; try again later');
+/**
+ * The /api scope's error handler. A database outage fails every request while
+ * it lasts: logged as one RepeatedProblem (a line per interval), not a line
+ * per request.
+ */
+export function createApiErrorHandler(log: Logger) {
+  const outage = new RepeatedProblem(log, 'API: the database did not answer');
+  return function apiErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+    if (error.validation) {
+      void sendBadRequest(reply, schemaProblem(error));
+      return;
+    }
+    const known = error.statusCode === undefined ? undefined : PLUGIN_STATUS[error.statusCode];
+    if (known) {
+      void sendApiError(reply, known, error.message);
+      return;
+    }
+    if (isRetryableDbError(error) || isRetryableDbError((error as { cause?: unknown }).cause)) {
+      outage.report(error, { url: request.url });
+      void sendApiError(reply, 'unavailable', 'the database is not answering; try again shortly');
+      return;
+    }
+    request.log.error({ err: error, url: request.url }, 'API: the request failed');
+    void sendApiError(reply, 'internal_error', 'the API could not answer; try again later');
+  };
 }
 
 /** The schema of the error body, for the OpenAPI document. */

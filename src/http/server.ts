@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { VERSION } from '../version.js';
 import { registerAnalysisRoute } from './analysis-route.js';
-import { API_ERROR_SCHEMA, apiErrorHandler, sendApiError } from './api-errors.js';
+import { API_ERROR_SCHEMA, createApiErrorHandler, sendApiError } from './api-errors.js';
 import { ApiKeyring, type NamedKey } from './api-keys.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerManifestRoute } from './manifest-route.js';
@@ -100,7 +100,7 @@ async function registerRoutes(app: FastifyInstance, options: ServerOptions): Pro
 /** Everything under /api, in one encapsulated scope: its error handler, 404 and rate limit stay inside. */
 async function registerApiRoutes(api: FastifyInstance, options: ServerOptions): Promise<void> {
   const keyring = new ApiKeyring(options.mediaApiKey, options.adminKeys ?? []);
-  api.setErrorHandler(apiErrorHandler);
+  api.setErrorHandler(createApiErrorHandler(api.log as Logger));
   await api.register(rateLimit, {
     max: options.apiRateLimit ?? 600,
     timeWindow: '1 minute',

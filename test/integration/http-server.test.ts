@@ -264,6 +264,27 @@ describe('HTTP server', () => {
     }
   });
 
+  it('answers the API 503 with Retry-After while the database refuses connections', async () => {
+    // A MariaDB that is down: nothing listens on port 1, so every query fails with ECONNREFUSED.
+    const refused = connectDatabase(parseDatabaseUrl('mysql://worker@127.0.0.1:1/media'));
+    const outage = createServer(testServerOptions(refused, { ...serverStorage(storage), mediaApiKey: KEY }));
+    const outageBase = await outage.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      for (const url of [`/api/media/${id.cat}`, '/api/media', `/api/media/${id.cat}/manifest`]) {
+        const api = await fetch(`${outageBase}${url}`, { headers: { Authorization: `Bearer ${KEY}` } });
+        expect(api.status, url).toBe(503);
+        expect(api.headers.get('retry-after')).toBe('5');
+        expect(await api.json()).toEqual({
+          error: 'unavailable',
+          message: 'the database is not answering; try again shortly',
+        });
+      }
+    } finally {
+      await outage.close();
+      await refused.destroy();
+    }
+  });
+
   it('exposes metrics that pass promtool and move with requests', async () => {
     const count = async () => {
       const text = await (await get('/metrics')).text();
