@@ -43,6 +43,8 @@ export interface ProviderReport {
   usedModels: boolean;
   /** The version that answered, when it is known only from the answer (a remote service). */
   version?: string;
+  /** What the call itself took, as the provider counts it (bytes sent, requests, a service's own usage): the step's cost. */
+  usage?: Record<string, unknown>;
 }
 
 export interface AnalysisInput {

@@ -12,7 +12,9 @@
  *             "faces"?: [{ "score": 0–1, "box": [x, y, w, h] (fractions) }],
  *             "text"?: string,
  *             "labels"?: { "medium"|"subject_matter"|"style": { "value": string, "confidence": 0–1 } },
- *             "moderation"?: { "flagged": boolean, "scores"?: { [name]: 0–1 } } }
+ *             "moderation"?: { "flagged": boolean, "scores"?: { [name]: 0–1 } },
+ *             "usage"?: { [name]: number | string } (the service's own figures, e.g. tokens:
+ *             kept in the step's cost, not in the analysis) }
  */
 import axios from 'axios';
 import pRetry, { AbortError } from 'p-retry';
@@ -131,6 +133,22 @@ export function parseRemoteAnswer(answer: unknown): { version: string; fields: F
   return { version, fields };
 }
 
+/** The answer's `usage`, if it has one: only short scalar figures, at most 16, so a chatty service cannot bloat the timeline. */
+function serviceUsage(answer: unknown): { service_usage?: Record<string, number | string> } {
+  const usage = (answer as Body).usage;
+  if (typeof usage !== 'object' || usage === null || Array.isArray(usage)) return {};
+  const figures = Object.entries(usage as Body)
+    .filter((entry): entry is [string, number | string] =>
+      typeof entry[1] === 'number' ? Number.isFinite(entry[1]) : typeof entry[1] === 'string',
+    )
+    .slice(0, 16)
+    .map(([name, value]): [string, number | string] => [
+      name.slice(0, 64),
+      typeof value === 'string' ? value.slice(0, 64) : value,
+    ]);
+  return figures.length ? { service_usage: Object.fromEntries(figures) } : {};
+}
+
 export function createRemoteProvider(options: RemoteProviderOptions): AnalysisProvider {
   const http = axios.create({
     timeout: options.timeoutMs,
@@ -160,8 +178,10 @@ export function createRemoteProvider(options: RemoteProviderOptions): AnalysisPr
         .resize(1024, 1024, { fit: 'inside', withoutEnlargement: true })
         .jpeg({ quality: 85 })
         .toBuffer();
+      let requests = 0;
       const answer = await pRetry(
         async () => {
+          requests++;
           const response = await http.post(options.url, jpeg, {
             headers: { 'Content-Type': 'image/jpeg', 'X-Media-Role': input.role },
             responseType: 'json',
@@ -182,6 +202,7 @@ export function createRemoteProvider(options: RemoteProviderOptions): AnalysisPr
         raw: answer,
         usedModels: Object.keys(parsed.fields).length > 0,
         version: parsed.version,
+        usage: { request_bytes: jpeg.length, requests, ...serviceUsage(answer) },
       };
     },
     close: () => Promise.resolve(),

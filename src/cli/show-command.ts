@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { itemDetail, type ItemDetail } from '../db/item-detail.js';
 import { itemView } from '../db/item-view.js';
+import type { ItemCost, StepCost } from '../db/step-cost.js';
 import type { CallbackResult } from '../db/records.js';
 import { parseIdArgument } from './arguments.js';
 import { formatTable, formatTime, printJson, withDatabase } from './context.js';
@@ -42,7 +43,21 @@ const CALLBACK_RESULT_TEXT: Record<CallbackResult, string> = {
   upload_unknown: 'the main API no longer knows this upload (404/410); the media is kept and served',
 };
 
-function renderDetail({ media, checklist, steps, events, variants }: ItemDetail): string {
+const seconds = (value: number | null | undefined) =>
+  value === null || value === undefined ? '-' : value.toFixed(3);
+
+/** Cost cells: wall s, CPU s, bytes read, bytes written ('-' for a step that never ran). */
+function costCells(cost: ItemCost | StepCost | null): Array<string | number> {
+  if (!cost) return ['-', '-', '-', '-'];
+  return [seconds(cost.wall_seconds), seconds(cost.cpu_seconds), cost.bytes_read, cost.bytes_written];
+}
+
+const providerCalls = (cost: StepCost | null) =>
+  (cost?.provider_calls ?? []).map((c) => `${c.provider} ${c.outcome} ${c.duration_ms}ms`).join(', ');
+
+function renderDetail(detail: ItemDetail): string {
+  const { media, checklist, steps, events, variants } = detail;
+  const view = itemView(detail);
   const facts = [
     `item ${media.id}: ${media.status} (${media.source}${media.main_api_id ? ` #${media.main_api_id}` : ''}, role ${media.role}, user ${media.user_id})`,
     `source: ${media.source_path}`,
@@ -59,8 +74,12 @@ function renderDetail({ media, checklist, steps, events, variants }: ItemDetail)
     facts.push(`main API answer to the completion: ${CALLBACK_RESULT_TEXT[media.callback_result]}`);
   if (media.callback_resends > 0) facts.push(`lost callback re-sent ${media.callback_resends} time(s)`);
   const stepTable = formatTable([
-    ['step', 'state', 'attempts'],
-    ...steps.map((s) => [s.step, s.status, s.attempts]),
+    ['step', 'state', 'attempts', 'wall s', 'cpu s', 'read', 'written', 'provider calls'],
+    ...steps.map((s) => {
+      const cost = view.steps.find((v) => v.name === s.step)?.cost ?? null;
+      return [s.step, s.status, s.attempts, ...costCells(cost), providerCalls(cost)];
+    }),
+    ['all', '', '', ...costCells(view.cost)],
   ]);
   const timeline = formatTable([
     ['when', 'step', 'event', 'attempt', 'worker', 'detail'],

@@ -1,5 +1,6 @@
 /** What identifies a claim, the timeline entries a fenced write records, and the refusal when the claim is gone. */
 import { LeaseLostError } from '../errors.js';
+import type { AttemptCost } from './attempt-cost.js';
 import type { ChecklistRecord, MediaRecord } from './records.js';
 import type { StepName } from './step-columns.js';
 
@@ -21,6 +22,8 @@ export interface ProcessingEvent {
   attempt?: number | null;
   errorClass?: string | null;
   message?: string | null;
+  /** What the attempt this event ends cost; only on the events that end one. */
+  cost?: AttemptCost | null;
 }
 
 export function leaseLost(guard: ClaimGuard): LeaseLostError {

@@ -6,6 +6,7 @@
  * up from completing or failing an item someone else now owns.
  */
 import pRetry from 'p-retry';
+import { costColumn } from './attempt-cost.js';
 import { isRetryableDbError, type Db } from './connect.js';
 import {
   leaseLost,
@@ -67,6 +68,7 @@ function eventColumns(mediaId: number, workerId: string | null, event: Processin
     worker_id: workerId,
     error_class: event.errorClass ?? null,
     message: event.message?.slice(0, 4000) ?? null,
+    cost: costColumn(event.cost),
     at,
   };
 }

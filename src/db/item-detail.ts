@@ -1,4 +1,5 @@
 /** Everything `show` prints about one item: the media row, its checklist, its timeline and its files. */
+import { readAttemptCost, type AttemptCost } from './attempt-cost.js';
 import type { Db } from './connect.js';
 import {
   findChecklist,
@@ -28,6 +29,8 @@ export interface EventRecord {
   worker_id: string | null;
   error_class: string | null;
   message: string | null;
+  /** What the attempt this event ended cost (parsed JSON); null on other events. */
+  cost: AttemptCost | null;
   at: number;
 }
 
@@ -40,6 +43,7 @@ const EVENT_READERS: ColumnReaders<EventRecord> = {
   worker_id: toTextOrNull,
   error_class: toTextOrNull,
   message: toTextOrNull,
+  cost: readAttemptCost,
   at: toNumber,
 };
 

@@ -3,6 +3,7 @@
  * (see fenced-update.ts) and recorded as a processing event for `show`.
  */
 import type { ErrorClass } from '../errors.js';
+import type { AttemptCost } from './attempt-cost.js';
 import type { Db } from './connect.js';
 import {
   fencedUpdate,
@@ -36,6 +37,8 @@ export interface StepCompletion {
   note?: string | undefined;
   attempt: number;
   mediaChanges?: MediaChanges | undefined;
+  /** What the attempt cost, recorded on its completed or skipped event. */
+  cost?: AttemptCost | undefined;
 }
 
 function completionChanges(done: StepCompletion | undefined): {
@@ -47,7 +50,15 @@ function completionChanges(done: StepCompletion | undefined): {
   return {
     checklist: stepColumnChanges(done.step, { status: done.status }),
     media: done.mediaChanges ?? {},
-    events: [{ step: done.step, event: done.status, attempt: done.attempt, message: done.note ?? null }],
+    events: [
+      {
+        step: done.step,
+        event: done.status,
+        attempt: done.attempt,
+        message: done.note ?? null,
+        cost: done.cost ?? null,
+      },
+    ],
   };
 }
 
@@ -68,11 +79,12 @@ export function completionOf(
   },
   attempt: number,
   servable: boolean,
+  cost?: AttemptCost,
 ): StepCompletion {
   const served: MediaChanges =
     step === 'resize' && !servable ? { status: 'completed', completed_at: Date.now() } : {};
   const mediaChanges = { ...outcome.mediaChanges, ...served };
-  return { step, status: outcome.status, note: outcome.note, attempt, mediaChanges };
+  return { step, status: outcome.status, note: outcome.note, attempt, mediaChanges, cost };
 }
 
 /** A media change set, or undefined when it is empty (no UPDATE to send). */
@@ -140,6 +152,8 @@ export interface FailureRecord {
   attempt: number;
   errorClass: ErrorClass;
   message: string;
+  /** What the failed attempt cost; none for an attempt lost with its worker. */
+  cost?: AttemptCost | undefined;
 }
 
 /** A transient failure with attempts left: try again after the backoff. */
@@ -161,6 +175,7 @@ export async function scheduleRetry(
       attempt: failure.attempt,
       errorClass: failure.errorClass,
       message: `${failure.message} (next attempt at ${new Date(nextAttemptAt).toISOString()})`,
+      cost: failure.cost ?? null,
     },
   });
 }
@@ -174,7 +189,8 @@ export async function releaseClaim(
   guard: ClaimGuard,
   options: {
     nextAttemptAt: number;
-    refund?: { step: StepName; attempt: number };
+    /** The attempt given back; its cost (it ran, even if it does not count) goes on the released event. */
+    refund?: { step: StepName; attempt: number; cost?: AttemptCost | undefined };
     reason: string;
     done?: StepCompletion;
   },
@@ -191,7 +207,12 @@ export async function releaseClaim(
     checklist,
     ...(media ? { media } : {}),
     events: previous.events,
-    event: { step: options.refund?.step ?? null, event: 'released', message: options.reason },
+    event: {
+      step: refund?.step ?? null,
+      event: 'released',
+      message: options.reason,
+      cost: refund?.cost ?? null,
+    },
   });
 }
 
@@ -226,6 +247,7 @@ export async function failItem(
       attempt: failure.attempt,
       errorClass: failure.errorClass,
       message: failure.message,
+      cost: failure.cost ?? null,
     },
   });
 }

@@ -6,6 +6,7 @@ import type { Db } from './connect.js';
 import { itemDetail, type EventRecord, type ItemDetail } from './item-detail.js';
 import type { ChecklistRecord, MediaStatus, StepState } from './records.js';
 import { STEP_NAMES, type StepName, type StepStatus } from './step-columns.js';
+import { itemCost, stepCost, type ItemCost, type StepCost } from './step-cost.js';
 import type { VariantRow } from './variant-rows.js';
 
 /** What the API calls an item's state; the in-progress names come from the checklist (itemStatus). */
@@ -42,6 +43,8 @@ export interface StepView {
   started_at: number | null;
   finished_at: number | null;
   duration_ms: number | null;
+  /** Every recorded attempt summed, and the last alone (docs/step-cost.md); null: never ran. */
+  cost: StepCost | null;
 }
 
 /** A variant as the API shows it: the row without where it is stored, with the URL that serves it. */
@@ -56,6 +59,8 @@ export interface ItemView {
   links: ItemLinks;
   created_at: number;
   completed_at: number | null;
+  /** The steps' costs summed; null while none has run. */
+  cost: ItemCost | null;
 }
 
 const isDone = (status: StepStatus) => status === 'completed' || status === 'skipped';
@@ -117,11 +122,18 @@ function stepView(state: StepState, events: readonly EventRecord[]): StepView {
     started_at: startedAt,
     finished_at: finishedAt,
     duration_ms: startedAt !== null && finishedAt !== null ? finishedAt - startedAt : null,
+    cost: stepCost(own),
   };
 }
 
 export function itemView({ media, checklist, steps, events, variants }: ItemDetail): ItemView {
   const failed = checklist.state === 'failed';
+  const stepViews = STEP_NAMES.map((name) =>
+    stepView(
+      steps.find((s) => s.step === name)!,
+      events,
+    ),
+  );
   return {
     media_id: media.id,
     status: itemStatus(media.status, checklist, steps),
@@ -132,12 +144,7 @@ export function itemView({ media, checklist, steps, events, variants }: ItemDeta
           message: checklist.last_error,
         }
       : null,
-    steps: STEP_NAMES.map((name) =>
-      stepView(
-        steps.find((s) => s.step === name)!,
-        events,
-      ),
-    ),
+    steps: stepViews,
     variants: variants.map(({ size, format, bg, width, height, bytes }) => ({
       size,
       format,
@@ -150,6 +157,7 @@ export function itemView({ media, checklist, steps, events, variants }: ItemDeta
     links: itemLinks(media.id),
     created_at: media.created_at,
     completed_at: media.completed_at,
+    cost: itemCost(stepViews.map((step) => step.cost)),
   };
 }
 

@@ -4,6 +4,7 @@
  * resumes where the last one stopped. Every outcome is written under the
  * claim; a LeaseLostError means someone else owns the item now, and we stop.
  */
+import { attemptCost } from '../db/attempt-cost.js';
 import { LeaseLostError, classify } from '../errors.js';
 import type { ClaimedItem } from '../db/claim-items.js';
 import type { ClaimGuard } from '../db/fenced-update.js';
@@ -11,6 +12,7 @@ import { completeItem, completionOf, startAttempt, type StepCompletion } from '.
 import { findChecklist, findMedia, stepState, type MediaRecord } from '../db/records.js';
 import type { Logger } from '../log.js';
 import type { RunState, Step } from '../steps/step.js';
+import { startAttemptMeter } from './attempt-meter.js';
 import type { ItemOutcome, ItemRunnerOptions } from './item-runner-options.js';
 import { handleStepError, recordLostLease, release } from './step-failures.js';
 
@@ -119,21 +121,24 @@ async function attemptStep(
   signal: AbortSignal,
   log: Logger,
 ): Promise<StepCompletion | ItemOutcome> {
-  const started = performance.now();
   const stepLog = log.child({ step: step.name, attempt });
+  // A failed attempt costs too: its times go on the retry, failure or release it ends in.
+  const meter = startAttemptMeter();
   try {
     const outcome = await step.run({ media, guard, log: stepLog, signal, run });
-    options.onStepFinished?.(step.name, outcome.status, (performance.now() - started) / 1000);
-    stepLog.debug({ outcome: outcome.status, note: outcome.note }, 'step finished');
-    return completionOf(step.name, outcome, attempt, servable);
+    const cost = attemptCost(meter.stop(), outcome.cost);
+    options.onStepFinished?.(step.name, outcome.status, cost.wall_seconds);
+    stepLog.debug({ outcome: outcome.status, note: outcome.note, cost }, 'step finished');
+    return completionOf(step.name, outcome, attempt, servable, cost);
   } catch (thrown) {
+    const cost = attemptCost(meter.stop());
     if (thrown instanceof LeaseLostError) throw thrown;
     const error = classify(thrown);
-    options.onStepFinished?.(step.name, error.errorClass.toLowerCase(), (performance.now() - started) / 1000);
+    options.onStepFinished?.(step.name, error.errorClass.toLowerCase(), cost.wall_seconds);
     return handleStepError(
       options,
       guard,
-      { step: step.name, attempt, healCount, servable },
+      { step: step.name, attempt, healCount, servable, cost },
       error,
       signal,
       stepLog,

@@ -4,6 +4,7 @@
  * the attempt (shutdown, a rate limit, an auth pause); and how an attempt
  * lost with a dead worker is counted.
  */
+import type { AttemptCost } from '../db/attempt-cost.js';
 import { RateLimitError, decideAfterFailure, isPermanent, type MediaError } from '../errors.js';
 import type { ClaimGuard } from '../db/fenced-update.js';
 import {
@@ -19,16 +20,23 @@ import type { Step } from '../steps/step.js';
 import { healDelayMs, retryDelayMs } from './backoff.js';
 import type { ItemOutcome, ItemRunnerOptions } from './item-runner-options.js';
 
+/** An attempt given back uncounted, with what it cost all the same. */
+interface Refund {
+  step: Step['name'];
+  attempt: number;
+  cost?: AttemptCost | undefined;
+}
+
 export async function handleStepError(
   options: ItemRunnerOptions,
   guard: ClaimGuard,
-  at: { step: Step['name']; attempt: number; healCount: number; servable: boolean },
+  at: { step: Step['name']; attempt: number; healCount: number; servable: boolean; cost?: AttemptCost },
   error: MediaError,
   signal: AbortSignal,
   log: Logger,
 ): Promise<ItemOutcome> {
   const now = Date.now();
-  const refund = { step: at.step, attempt: at.attempt };
+  const refund: Refund = { step: at.step, attempt: at.attempt, cost: at.cost };
   if (signal.aborted && !isPermanent(error.errorClass)) {
     return release(options, guard, `interrupted by shutdown: ${error.message}`, refund);
   }
@@ -39,6 +47,7 @@ export async function handleStepError(
     attempt: at.attempt,
     errorClass: error.errorClass,
     message: error.message,
+    cost: at.cost,
   };
   if (decision === 'fail') {
     const healAt = now + healDelayMs(at.healCount, options.healIntervalMs);
@@ -63,7 +72,7 @@ function releaseForLater(
   options: ItemRunnerOptions,
   guard: ClaimGuard,
   error: MediaError,
-  refund: { step: Step['name']; attempt: number },
+  refund: Refund,
   log: Logger,
 ): Promise<ItemOutcome> {
   if (error instanceof RateLimitError) {
@@ -123,7 +132,7 @@ export async function release(
   options: ItemRunnerOptions,
   guard: ClaimGuard,
   reason: string,
-  refund?: { step: Step['name']; attempt: number },
+  refund?: Refund,
   nextAttemptAt = Date.now(),
   done?: StepCompletion,
 ): Promise<ItemOutcome> {

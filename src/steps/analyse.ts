@@ -7,10 +7,11 @@
  * item goes on (ai_enhanced: false). A file that cannot be decoded is another
  * matter: it fails the item here, as resize would.
  */
+import type { ProviderCall } from '../db/attempt-cost.js';
 import type { Db } from '../db/connect.js';
 import { copyAnalysis, findDuplicateSource, saveAnalysis } from '../db/media-outputs.js';
 import { mergeAnalysis, type ProviderRun } from '../analysis/merge-analysis.js';
-import type { AnalysisInput, AnalysisProvider } from '../analysis/analysis-provider.js';
+import type { AnalysisInput, AnalysisProvider, ProviderReport } from '../analysis/analysis-provider.js';
 import { LeaseLostError } from '../errors.js';
 import { parseRole, type Role } from '../media-roles.js';
 import { decodedItem, localOriginal, logoWithoutBackground, type DecodeOptions } from './decoded-item.js';
@@ -27,13 +28,19 @@ export function createAnalyseStep(options: AnalyseOptions): Step {
     async run(context: StepContext): Promise<StepOutcome> {
       const reused = await reuseDuplicateAnalysis(options.db, context);
       if (reused) return reused;
+      // The original is read by whichever step decodes it first in this run (analyse, normally).
+      const bytesRead = context.run.decoded ? 0 : (context.media.file_size ?? 0);
       const input = await analysisInput(context, options);
       const runs: ProviderRun[] = [];
       const failures: string[] = [];
+      const calls: ProviderCall[] = [];
       for (const provider of options.providers) {
+        const started = performance.now();
         try {
           const report = await provider.analyse(input);
-          runs.push({ provider: provider.name, version: report.version ?? provider.version, report });
+          const version = report.version ?? provider.version;
+          runs.push({ provider: provider.name, version, report });
+          calls.push(providerCall(provider.name, 'ok', started, reportedBy(version, report)));
         } catch (error) {
           if (error instanceof LeaseLostError) throw error;
           const message = (error as Error).message;
@@ -42,12 +49,15 @@ export function createAnalyseStep(options: AnalyseOptions): Step {
             'analysis provider failed; going on without it',
           );
           failures.push(`${provider.name}: ${message}`);
+          calls.push(providerCall(provider.name, 'failed', started, { error: message.slice(0, 300) }));
         }
       }
+      const cost = { bytes_read: bytesRead, provider_calls: calls };
       if (runs.length === 0) {
         return {
           status: 'skipped',
           note: `analysis failed (${failures.join('; ') || 'no providers configured'}); delivered without analysis (ai_enhanced: false)`,
+          cost,
         };
       }
       const row = mergeAnalysis(runs);
@@ -56,8 +66,28 @@ export function createAnalyseStep(options: AnalyseOptions): Step {
       return {
         status: 'completed',
         note: `${runs.map((run) => run.provider).join('+')}: quality ${String(row.quality_score)}, medium ${String(row.medium_detected)}, subject ${String(row.subject_matter)}${failed}`,
+        cost,
       };
     },
+  };
+}
+
+function providerCall(
+  provider: string,
+  outcome: ProviderCall['outcome'],
+  startedAt: number,
+  reported: Record<string, unknown>,
+): ProviderCall {
+  return { provider, outcome, duration_ms: Math.round(performance.now() - startedAt), reported };
+}
+
+/** What a provider's answer says about the call: which version answered, how many fields, its own usage. */
+function reportedBy(version: string, report: ProviderReport): Record<string, unknown> {
+  return {
+    version,
+    fields: Object.keys(report.fields).length,
+    used_models: report.usedModels,
+    ...(report.usage ? { usage: report.usage } : {}),
   };
 }
 

@@ -47,6 +47,8 @@ export function createCallbackStep(options: CallbackOptions): Step {
         status: 'completed',
         note: `${NOTES[result]} (ai_enhanced: ${String(body.ai_enhanced)})`,
         mediaChanges: { callback_result: result, callback_reported_at: Date.now() },
+        // The completion body as posted; headers, the answer and a minimal re-post after a 400/422 are not counted.
+        cost: { bytes_written: Buffer.byteLength(JSON.stringify(body)) },
       };
     },
   };

@@ -52,6 +52,8 @@ export function createResizeStep(options: ResizeOptions): Step {
       if (reused) return reused;
       const { media } = context;
       const role = parseRole(media.role) as Role;
+      // Analyse decoded the original already in this run, unless it ran in an earlier claim.
+      const bytesRead = context.run.decoded ? 0 : (media.file_size ?? 0);
       const decoded = await decodedItem(context, options);
       const sizes = sizesFor(role, media.width!, media.height!);
       const faces = await knownFaces(options.db, media.id);
@@ -75,6 +77,7 @@ export function createResizeStep(options: ResizeOptions): Step {
         status: 'completed',
         note: `${rows.length} variants (${sizes.join(', ')}), ${bytes} bytes`,
         mediaChanges: { library_path: libraryDirectory(media), duplicate_of: null, thumbhash },
+        cost: { bytes_read: bytesRead, bytes_written: bytes },
       };
     },
   };

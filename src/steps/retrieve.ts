@@ -85,6 +85,8 @@ export function createRetrieveStep(options: RetrieveOptions): Step {
           has_alpha: probe.hasAlpha,
           bulk_path: relativePath,
         },
+        // Every byte of the upload passed through the limiter on its way into bulk/.
+        cost: { bytes_read: limiter.bytes, bytes_written: limiter.bytes },
       };
     },
   };

@@ -1,4 +1,5 @@
 /** What every step is: a name and one async function with the same context, returning what it did. */
+import type { StepCostReport } from '../db/attempt-cost.js';
 import type { ClaimGuard } from '../db/fenced-update.js';
 import type { MediaChanges } from '../db/fenced-types.js';
 import type { MediaRecord } from '../db/records.js';
@@ -40,6 +41,12 @@ export interface StepOutcome {
    * one fenced transaction, so a crash loses both or neither.
    */
   mediaChanges?: MediaChanges;
+  /**
+   * Bytes the step read and wrote, and the analysis provider calls it made:
+   * what only the step knows of its cost. The runner adds the times and
+   * records it on the step's completion (docs/step-cost.md). Omitted: 0, none.
+   */
+  cost?: StepCostReport;
 }
 
 export interface Step {

@@ -137,6 +137,7 @@ describe('media_variants, processing_events and media_ai_analysis mappers', () =
         worker_id: 'w1',
         error_class: null,
         message: null,
+        cost: null,
         at: '1767225600000',
       }),
     ).toEqual({
@@ -148,8 +149,30 @@ describe('media_variants, processing_events and media_ai_analysis mappers', () =
       worker_id: 'w1',
       error_class: null,
       message: null,
+      cost: null,
       at: 1767225600000,
     });
+  });
+
+  it("reads an event's cost: JSON parsed, a column that is not a cost read as none", () => {
+    const cost = {
+      wall_seconds: 0.25,
+      cpu_seconds: null,
+      bytes_read: 100,
+      bytes_written: 0,
+      provider_calls: [{ provider: 'local', outcome: 'ok', duration_ms: 12, reported: { fields: 3 } }],
+    };
+    const event = { id: 1, media_id: 2, step: 'analyse', event: 'completed', attempt: 1 };
+    const read = (value: unknown) =>
+      toEventRecord({ ...event, worker_id: null, error_class: null, message: null, cost: value, at: 0 }).cost;
+    expect(read(JSON.stringify(cost))).toEqual(cost);
+    expect(read(JSON.stringify({ ...cost, cpu_seconds: 0.5, bytes_written: -1 }))).toEqual({
+      ...cost,
+      cpu_seconds: 0.5,
+      bytes_written: 0,
+    });
+    for (const notACost of [null, '', 'not json', '[]', '{"bytes_read":5}'])
+      expect(read(notACost)).toBeNull();
   });
 
   it('reads an analysis row: JSON parsed once, raw_responses left out', () => {
