@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from './db/connect.js';
+import { readPauseState } from './db/fleet-pause.js';
 import { countByStatus, countCallbackResults, countGaveUp, oldestPendingAgeMs } from './db/queue-stats.js';
 import { storageStats } from './db/storage-stats.js';
 import { diskUsage } from './storage/disk-usage.js';
@@ -119,6 +120,12 @@ export class Metrics {
       'Age of the oldest item not yet completed or failed (0 when none).',
       [],
       async (gauge) => gauge.set(((await oldestPendingAgeMs(db)) ?? 0) / 1000),
+    );
+    this.scrapedGauge(
+      'paused',
+      'The fleet-wide pause: 1 while paused (no worker claims new items), else 0.',
+      [],
+      async (gauge) => gauge.set((await readPauseState(db)).paused ? 1 : 0),
     );
     this.watchOutcomes(db);
     this.watchStorage(db, storageDir);

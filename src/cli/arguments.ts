@@ -1,4 +1,5 @@
 /** Parsers for CLI arguments: each one names the argument it refuses (exit code 2). */
+import { parseDuration } from '../admin/durations.js';
 import { UsageError } from '../errors.js';
 import { parseRole, ROLES, type Role } from '../media-roles.js';
 import { parseStepName, STEP_NAMES, type StepName } from '../db/step-columns.js';
@@ -29,11 +30,10 @@ export function parseStepArgument(raw: string): StepName {
   return step;
 }
 
-const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /** "90s", "15m", "1h", "2d" → milliseconds. */
 export function parseDurationArgument(raw: string, name: string): number {
-  const match = /^(\d+)([smhd])$/.exec(raw.trim());
-  if (!match) throw new UsageError(`${name} must be a duration like 90s, 15m, 1h or 2d (got "${raw}")`);
-  return Number(match[1]) * DURATION_UNITS[match[2]!]!;
+  const ms = parseDuration(raw);
+  if (ms === undefined)
+    throw new UsageError(`${name} must be a duration like 90s, 15m, 1h or 2d (got "${raw}")`);
+  return ms;
 }

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
-import { runCleanup, type CleanupReport } from '../cleanup/run-cleanup.js';
+import { adminSettingsOf } from '../admin/admin-context.js';
+import { cleanupAction } from '../admin/cleanup-action.js';
+import type { CleanupReport } from '../cleanup/run-cleanup.js';
 import { countLiveItems } from '../db/cleanup-selections.js';
 import { objectStoreFor } from '../storage/object-store-for.js';
 import { checkStorageAtStart } from '../storage/storage-at-start.js';
+import { cliActor } from './admin-command.js';
 import { printJson, withDatabase } from './context.js';
 import { progressReporter } from './progress.js';
 
@@ -38,24 +41,23 @@ export function registerCleanupCommand(program: Command): void {
         const candidates = await countLiveItems(db);
         const progress = progressReporter('cleanup', candidates, flags.json === true);
         let seen = 0;
-        const storage = objectStoreFor(config);
+        const store = objectStoreFor(config);
         // Wrong bucket settings are exit 2 with the setting named, as for run; unreachable is exit 1.
-        const unreachable = await checkStorageAtStart(storage, config).catch(async (error: unknown) => {
-          await storage.close();
-          throw error;
-        });
-        if (unreachable) {
-          await storage.close();
-          throw unreachable;
-        }
-        const report = await runCleanup(db, storage, {
+        const checkStore = async () => {
+          const unreachable = await checkStorageAtStart(store, config);
+          if (unreachable) throw unreachable;
+        };
+        const context = { db, log, store, settings: adminSettingsOf(config) };
+        const request = {
           expired: none || flags.expired === true,
           orphans: none || flags.orphans === true,
           testData: flags.testData === true,
           dryRun: flags.dryRun === true,
-          originalsDays: config.originalsRetentionDays,
+        };
+        const { result: report } = await cleanupAction(context, cliActor(), request, {
+          before: checkStore,
           onProgress: (_label, done) => progress.update(Math.min(candidates, (seen = Math.max(seen, done)))),
-        }).finally(() => storage.close());
+        }).finally(() => store.close());
         progress.done();
         log.info({ dryRun: report.dryRun }, 'cleanup finished');
         if (flags.json) printJson(report);

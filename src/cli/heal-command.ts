@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { healFailedItems } from '../db/heal-items.js';
+import { healAction } from '../admin/queue-actions.js';
 import { parseCountArgument } from './arguments.js';
-import { printJson, withDatabase } from './context.js';
+import { cliActor, withAdmin } from './admin-command.js';
+import { printJson } from './context.js';
 
 export function registerHealCommand(program: Command): void {
   program
@@ -12,9 +13,9 @@ export function registerHealCommand(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ media-worker heal\n  $ media-worker heal --limit 50 --json')
     .action(async (options: { limit?: string; json?: boolean }, command: Command) => {
       const limit = options.limit === undefined ? undefined : parseCountArgument(options.limit, '--limit');
-      await withDatabase(command, async ({ db, config }) => {
-        // An operator asking for a heal means now: the daemon's heal backoff is not waited for.
-        const healed = await healFailedItems(db, { limit: limit ?? config.healBatch, ignoreSchedule: true });
+      await withAdmin(command, async (context) => {
+        const { result } = await healAction(context, cliActor(), limit === undefined ? {} : { limit });
+        const { healed } = result;
         if (options.json) printJson({ healed });
         else
           console.log(`re-queued ${healed.length} item(s)${healed.length ? `: ${healed.join(', ')}` : ''}`);

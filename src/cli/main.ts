@@ -6,11 +6,14 @@ import { Command, CommanderError, Option } from 'commander';
 import { OPTIONS, flagName } from '../config.js';
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerAuditCommand } from './audit-command.js';
 import { registerCleanupCommand } from './cleanup-command.js';
+import { registerDeleteTestDataCommand } from './delete-test-data-command.js';
 import { registerDoctorCommand } from './doctor-command.js';
 import { registerHealCommand } from './heal-command.js';
 import { registerIngestCommand } from './ingest-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
+import { registerPauseCommands } from './pause-command.js';
 import { registerRequeueCommand } from './requeue-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerShowCommand } from './show-command.js';
@@ -44,6 +47,9 @@ function buildProgram(): Command {
     registerStatsCommand,
     registerShowCommand,
     registerCleanupCommand,
+    registerDeleteTestDataCommand,
+    registerPauseCommands,
+    registerAuditCommand,
     registerDoctorCommand,
     registerStorageCommand,
   ]) {

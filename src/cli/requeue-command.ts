@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { requeueItems, selectFailedIds } from '../db/requeue-items.js';
+import { requeueAction } from '../admin/queue-actions.js';
 import { parseDurationArgument, parseIdArgument, parseStepArgument } from './arguments.js';
-import { printJson, withDatabase } from './context.js';
+import { cliActor, withAdmin } from './admin-command.js';
+import { printJson } from './context.js';
 
 interface RequeueOptions {
   step?: string;
@@ -50,19 +51,21 @@ export function registerRequeueCommand(program: Command): void {
       const since = options.since === undefined ? undefined : parseDurationArgument(options.since, '--since');
       if (ids.length === 0 && !options.failed) throw new UsageError('requeue needs media ids, or --failed');
       if (since !== undefined && !options.failed) throw new UsageError('--since only applies with --failed');
-      await withDatabase(command, async ({ db }) => {
-        const selected = options.failed
-          ? await selectFailedIds(db, {
-              ...(ids.length > 0 ? { ids } : {}),
-              ...(since !== undefined ? { failedSince: Date.now() - since } : {}),
-            })
-          : ids;
-        if (options.failed && !(await confirm(selected.length, options.yes === true))) {
+      await withAdmin(command, async (context) => {
+        const request = {
+          ids,
+          failedOnly: options.failed === true,
+          ...(since !== undefined ? { failedWithinMs: since } : {}),
+          ...(fromStep ? { fromStep } : {}),
+        };
+        const yes = options.yes === true;
+        const ask = options.failed ? (count: number) => confirm(count, yes) : undefined;
+        const { result } = await requeueAction(context, cliActor(), request, ask);
+        if (!result.confirmed) {
           console.log('nothing requeued');
           return;
         }
-        const result = await requeueItems(db, selected, fromStep);
-        if (options.json) printJson(result);
+        if (options.json) printJson({ requeued: result.requeued, skipped: result.skipped });
         else {
           console.log(
             `requeued ${result.requeued.length} item(s)${result.requeued.length ? `: ${result.requeued.join(', ')}` : ''}`,

@@ -1,28 +1,10 @@
 import type { Command } from 'commander';
-import { queueStats, type QueueStats } from '../db/queue-stats.js';
+import { adminSettingsOf } from '../admin/admin-context.js';
+import { collectStats, type Stats } from '../admin/stats-report.js';
 import { STEP_NAMES } from '../db/step-columns.js';
-import { storageStats, type StorageStats } from '../db/storage-stats.js';
-import type { Config } from '../config.js';
-import { diskUsage, type DiskUsage } from '../storage/disk-usage.js';
-import { totalSize } from '../storage/object-store.js';
-import { localDiskDir, objectStoreFor } from '../storage/object-store-for.js';
+import { objectStoreFor } from '../storage/object-store-for.js';
 import { parseCountArgument } from './arguments.js';
 import { formatAge, formatTable, formatTime, printJson, withDatabase } from './context.js';
-
-interface Stats {
-  queue: QueueStats;
-  storage: StorageStats;
-  /** The local disk that fills: STORAGE_DIR's, or the scratch directory's on a bucket. */
-  disk: (DiskUsage & { directory: string; alertPercent: number; alert: boolean }) | null;
-  /** With --store: what the store itself holds, counted by listing it. */
-  store?: StoreSize;
-}
-
-interface StoreSize {
-  location: string;
-  bulk: { objects: number; bytes: number };
-  library: { objects: number; bytes: number };
-}
 
 export function registerStatsCommand(program: Command): void {
   program
@@ -48,23 +30,12 @@ export function registerStatsCommand(program: Command): void {
         await withDatabase(
           command,
           async ({ db, config }) => {
+            const settings = adminSettingsOf(config);
+            // --store lists the store: only then is one opened.
             const collect = async (): Promise<Stats> => {
-              const directory = localDiskDir(config);
-              const disk = await diskUsage(directory).catch(() => undefined);
-              return {
-                // A worker beats every third of a lease: one missing lease's worth means it is gone.
-                queue: await queueStats(db, config.leaseMs),
-                storage: await storageStats(db),
-                disk: disk
-                  ? {
-                      ...disk,
-                      directory,
-                      alertPercent: config.diskAlertPercent,
-                      alert: disk.usedPercent >= config.diskAlertPercent,
-                    }
-                  : null,
-                ...(options.store ? { store: await storeSize(config) } : {}),
-              };
+              if (!options.store) return collectStats({ db, settings }, undefined);
+              const store = objectStoreFor(config);
+              return collectStats({ db, settings }, store).finally(() => store.close());
             };
             if (watchSeconds === undefined) {
               const stats = await collect();
@@ -82,20 +53,6 @@ export function registerStatsCommand(program: Command): void {
         );
       },
     );
-}
-
-/** The bucket-size (or directory-size) report: every object listed once, paginated. */
-async function storeSize(config: Config): Promise<StoreSize> {
-  const store = objectStoreFor(config);
-  try {
-    return {
-      location: store.description,
-      bulk: await totalSize(store, 'bulk/'),
-      library: await totalSize(store, 'library/'),
-    };
-  } finally {
-    await store.close();
-  }
 }
 
 /** Redraws until SIGINT/SIGTERM, then returns normally (exit 0). */
@@ -152,6 +109,12 @@ function renderStorage({ storage, disk, store }: Stats): string[] {
   ];
 }
 
+function renderPause({ pause }: Stats): string {
+  if (!pause.paused) return 'fleet: not paused';
+  const reason = pause.reason ? `: ${pause.reason}` : '';
+  return `fleet: PAUSED by ${pause.pausedBy ?? 'unknown'} since ${formatTime(pause.pausedAt)} (no new claims; media-worker resume)${reason}`;
+}
+
 function renderStats(stats: Stats): string {
   const { queue } = stats;
   const statuses = Object.entries(queue.byStatus).map(([status, n]) => [status, n]);
@@ -180,6 +143,7 @@ function renderStats(stats: Stats): string {
     `queue: ${queue.dueNow} due now, ${queue.waitingForRetry} waiting for a retry, ${queue.leased} being processed; oldest unfinished: ${formatAge(queue.oldestPendingAgeMs)}`,
     `failures by class: ${failures.length ? failures.map(([c, n]) => `${c} ${n}`).join(', ') : 'none'}; failed for good after healing: ${queue.gaveUp}`,
     `main API answers to completions: ${callbacks.length ? callbacks.map(([r, n]) => `${r} ${n}`).join(', ') : 'none yet'}`,
+    renderPause(stats),
     '',
     `live workers: ${workers.length}`,
     ...(workers.length

@@ -3,9 +3,12 @@
  * answers, storage takes a write (a bucket answers a listing, and the local
  * scratch directory takes a write), the local disk is below the alert threshold, and
  * the main API is not refusing our key — with a JSON body naming each check.
+ * It also shows the fleet-wide pause (`paused`, and the check of that name),
+ * which never makes the process unready: a paused worker still serves.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/connect.js';
+import { readPauseState, type PauseState } from '../db/fleet-pause.js';
 import { pingDatabase } from '../db/ping.js';
 import { firstLine } from '../repeated-problem.js';
 import { diskUsage } from '../storage/disk-usage.js';
@@ -49,8 +52,10 @@ async function check(name: string, run: () => Promise<string | undefined>): Prom
 }
 
 /** All checks at once, each with its own timeout, so one slow check cannot hide the others' answers. */
-export async function readiness(options: ReadinessOptions): Promise<Record<string, Check>> {
-  const [database, storage, disk, mainApi] = await Promise.all([
+type ReadinessChecks = Record<'database' | 'storage' | 'disk' | 'mainApi' | 'paused', Check>;
+
+export async function readiness(options: ReadinessOptions): Promise<ReadinessChecks> {
+  const [database, storage, disk, mainApi, paused] = await Promise.all([
     check('database', async () => {
       try {
         await pingDatabase(options.db);
@@ -73,8 +78,25 @@ export async function readiness(options: ReadinessOptions): Promise<Record<strin
       const problem = options.mainApiAuthProblem();
       return problem ? Promise.reject(new Error(problem)) : Promise.resolve(undefined);
     }),
+    check('paused', async () => pauseDetail(await readPauseState(options.db).catch(() => undefined))),
   ]);
-  return { database, storage, disk, mainApi };
+  return { database, storage, disk, mainApi, paused };
+}
+
+const NOT_PAUSED = 'not paused';
+
+/** Always ok (a pause is a decision, not a fault); the detail says by whom and since when. */
+function pauseDetail(state: PauseState | undefined): string {
+  if (!state) return 'unknown: the pause could not be read';
+  if (!state.paused) return NOT_PAUSED;
+  const since = state.pausedAt === null ? '' : ` since ${new Date(state.pausedAt).toISOString()}`;
+  return `paused by ${state.pausedBy ?? 'unknown'}${since}${state.reason ? `: ${state.reason}` : ''}`;
+}
+
+/** The body's `paused`: true, false, or null when the pause could not be read. */
+function isPaused(check: Check): boolean | null {
+  if (!check.ok || check.detail?.startsWith('unknown')) return null;
+  return check.detail !== NOT_PAUSED;
 }
 
 export function registerHealthRoutes(app: FastifyInstance, options: ReadinessOptions): void {
@@ -88,6 +110,7 @@ export function registerHealthRoutes(app: FastifyInstance, options: ReadinessOpt
   app.get('/readyz', { schema: readyz }, async (_request, reply) => {
     const checks = await readiness(options);
     const ready = Object.values(checks).every((c) => c.ok);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+    const paused = isPaused(checks.paused);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', paused, checks });
   });
 }

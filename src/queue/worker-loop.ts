@@ -3,7 +3,9 @@
  * claimed item in the background, and sleep when there is nothing to do —
  * exponentially longer while idle, cut short by wake() or a finished item.
  * stop() stops claiming, lets in-flight items finish within the grace period,
- * then aborts and releases what is left.
+ * then aborts and releases what is left. While the fleet is paused
+ * (pause-watch.ts) nothing is claimed; items in flight finish and the heal
+ * cycle goes on (it only re-queues).
  */
 import { claimItems, type ClaimedItem } from '../db/claim-items.js';
 import type { Db } from '../db/connect.js';
@@ -13,6 +15,7 @@ import { ReconnectDelay } from '../db/reconnect-delay.js';
 import { RepeatedProblem } from '../repeated-problem.js';
 import { keepTrying } from './keep-trying.js';
 import { LeaseKeeper, type HeldItem } from './lease-keeper.js';
+import { PauseWatch } from './pause-watch.js';
 import { runClaimedItem, type ItemOutcome, type ItemRunnerOptions } from './run-item.js';
 import { Sleeper } from './sleeper.js';
 import { queueOutlook } from '../db/queue-outlook.js';
@@ -49,6 +52,7 @@ export class WorkerLoop {
   /** While claims fail (the database is down), the loop backs off 1 s → 30 s instead of spinning. */
   private readonly claimDelay = new ReconnectDelay();
   private readonly claimProblem: RepeatedProblem;
+  private readonly pause: PauseWatch;
   private stopping = false;
   private idleDelayMs: number;
   private nextHealAt: number;
@@ -57,6 +61,8 @@ export class WorkerLoop {
     this.idleDelayMs = options.pollIntervalMs;
     this.nextHealAt = Date.now() + options.healIntervalMs;
     this.claimProblem = new RepeatedProblem(options.log, 'claim failed; will try again');
+    // Read at most once per poll: a pause given anywhere holds here within one poll interval.
+    this.pause = new PauseWatch(options.db, options.pollIntervalMs, options.log);
     this.leases = new LeaseKeeper(
       options.db,
       options.workerId,
@@ -82,6 +88,10 @@ export class WorkerLoop {
     log.info({ workerId, concurrency }, 'worker started');
     try {
       while (!this.stopping) {
+        if (await this.pause.isPaused()) {
+          if (await this.waitWhilePaused()) break;
+          continue;
+        }
         const { claimed, free, failed } = await this.claimFreeSlots();
         if (failed) {
           await this.sleeper.sleep(this.claimDelay.next());
@@ -114,6 +124,20 @@ export class WorkerLoop {
   stop(): void {
     this.stopping = true;
     this.sleeper.wake();
+  }
+
+  /**
+   * One poll's wait while paused (the heal cycle still runs). True when the
+   * loop should end: `run --once` has nothing in flight and will claim nothing.
+   */
+  private async waitWhilePaused(): Promise<boolean> {
+    if (this.options.once && this.inFlight.size === 0) {
+      this.options.log.warn('the fleet is paused: run --once stops without claiming');
+      return true;
+    }
+    await this.maybeHeal();
+    await this.sleeper.sleep(this.options.pollIntervalMs);
+    return false;
   }
 
   private async claimFreeSlots(): Promise<{ claimed: number; free: number; failed: boolean }> {

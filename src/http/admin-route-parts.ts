@@ -1,0 +1,54 @@
+/**
+ * What every /api/admin route shares: the admin key check, the OpenAPI
+ * parts (tag, Bearer security, error answers), unknown-field refusal, the
+ * caller's name for the audit, and the answer to an action.
+ */
+import type { FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import type { ActionResult } from '../admin/audited.js';
+import { requireScope } from './api-auth.js';
+import type { ApiKeyring } from './api-keys.js';
+import { BEARER, errorResponses, objectAnswer } from './api-schemas.js';
+import { onlyKnownFields, propertiesOf } from './admin-inputs.js';
+
+type FieldSchema = { type: 'object'; properties: Record<string, unknown> };
+
+export interface AdminRouteSpec {
+  summary: string;
+  description?: string;
+  body?: FieldSchema;
+  querystring?: FieldSchema;
+  answer: string;
+  errors?: Array<400 | 409>;
+}
+
+export function adminRoute(keyring: ApiKeyring, spec: AdminRouteSpec): RouteShorthandOptions {
+  const checks = [
+    ...(spec.body ? [onlyKnownFields('body', propertiesOf(spec.body))] : []),
+    ...(spec.querystring ? [onlyKnownFields('query', propertiesOf(spec.querystring))] : []),
+  ];
+  return {
+    onRequest: requireScope(keyring, 'admin'),
+    ...(checks.length > 0 ? { preValidation: checks } : {}),
+    schema: {
+      summary: spec.summary,
+      ...(spec.description ? { description: spec.description } : {}),
+      tags: ['admin'],
+      security: BEARER,
+      ...(spec.body ? { body: { ...spec.body, additionalProperties: false } } : {}),
+      ...(spec.querystring ? { querystring: { ...spec.querystring, additionalProperties: false } } : {}),
+      response: { 200: objectAnswer(spec.answer), ...errorResponses(400, ...(spec.errors ?? [])) },
+    },
+  };
+}
+
+/** The audit's actor: the name of the key that passed requireScope. */
+export function actorOf(request: FastifyRequest): string {
+  return request.principal?.name ?? 'unknown';
+}
+
+/** An action's answer: `{outcome, detail, result}`; never cached. */
+export function sendAction<T>(reply: FastifyReply, done: ActionResult<T>): FastifyReply {
+  return reply.header('Cache-Control', 'no-store').send(done);
+}
+
+export const flag = (description: string) => ({ type: 'boolean', description });
