@@ -2,6 +2,7 @@
  * Composition root: builds the database, storage, pipeline and worker loop
  * from a Config, and nothing else. Commands call into it; it calls down.
  */
+import { adminSettingsOf } from './admin/admin-context.js';
 import { adminKeysOf, isMainApiConfigured, retentionPolicy, type Config } from './config.js';
 import { MainApiAuthState } from './intake/main-api-auth.js';
 import { MainApiClient } from './intake/main-api-client.js';
@@ -166,6 +167,13 @@ export class App {
       apiRateLimit: this.config.apiRateLimit,
       diskAlertPercent: this.config.diskAlertPercent,
       mainApiAuthProblem: () => this.mainApiAuth?.currentProblem(),
+      submit: {
+        store: this.storage,
+        maxUploadBytes: this.config.maxUploadBytes,
+        uploadConcurrency: this.config.apiUploadConcurrency,
+        retention: retentionPolicy(this.config),
+      },
+      admin: { store: this.storage, settings: adminSettingsOf(this.config) },
     });
     const address = await this.server.listen({ host: this.config.httpHost, port: this.config.httpPort });
     this.log.info({ address }, 'HTTP server listening');

@@ -3,6 +3,7 @@ import os from 'node:os';
 import sharp from 'sharp';
 import type { Config } from './config.js';
 import type { Db } from './db/connect.js';
+import { createHttpUploadSourceOpener } from './intake/http-upload-source.js';
 import { createLocalSourceOpener } from './intake/local-source.js';
 import type { MainApiClient } from './intake/main-api-client.js';
 import { createMainApiSourceOpener } from './intake/main-api-source.js';
@@ -47,6 +48,7 @@ export function buildPipeline(
       maxInputPixels: config.maxInputPixels,
       openers: {
         local: createLocalSourceOpener(config.maxUploadBytes),
+        http: createHttpUploadSourceOpener(storage),
         ...(mainApi ? { main_api: createMainApiSourceOpener(mainApi, config.goneConfirmMs) } : {}),
       },
       ...(mainApi ? { mainApiHeldUntilMs: () => mainApi.heldUntilMs() } : {}),

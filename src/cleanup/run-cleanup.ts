@@ -7,6 +7,7 @@
 import {
   completedItemIds,
   filesOf,
+  incomingKeysInUse,
   knownStoragePaths,
   originalsCompletedBefore,
   selectLiveItemIds,
@@ -124,10 +125,11 @@ async function expireOriginals(
 }
 
 /**
- * Objects under bulk/ and library/ that no row points at, and what
- * interrupted writes left, older than the grace period. The store's listing
- * pages (ListObjectsV2 on a bucket), so memory holds the known keys, not
- * the listing.
+ * Objects under bulk/ and library/ that no row points at, incoming/ objects
+ * no pending HTTP upload needs (no row: a crash between storing and
+ * registering; or retrieve has copied it into bulk/), and what interrupted
+ * writes left, older than the grace period. The store's listing pages
+ * (ListObjectsV2 on a bucket), so memory holds the known keys, not the listing.
  */
 async function removeOrphanFiles(
   db: Db,
@@ -138,9 +140,15 @@ async function removeOrphanFiles(
   const known = new Set<string>(await knownStoragePaths(db));
   const graceMs = options.orphanGraceMs ?? 3_600_000;
   const orphans = await storage.removeLeftovers({ olderThanMs: graceMs, now, dryRun: options.dryRun });
-  for (const prefix of ['bulk/', 'library/']) {
+  // Read before the listing: an upload stored after this read is younger than the grace, so never an orphan.
+  const needed = new Set<string>(await incomingKeysInUse(db));
+  for (const [prefix, keep] of [
+    ['bulk/', known],
+    ['library/', known],
+    ['incoming/', needed],
+  ] as const) {
     for await (const object of storage.list(prefix)) {
-      if (known.has(object.key) || now - object.lastModified.getTime() < graceMs) continue;
+      if (keep.has(object.key) || now - object.lastModified.getTime() < graceMs) continue;
       if (!options.dryRun) await storage.delete(object.key);
       orphans.push(object.key);
       options.onProgress?.('orphan files', orphans.length);

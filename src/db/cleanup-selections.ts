@@ -2,6 +2,7 @@
 import type { Db } from './connect.js';
 import { toMediaRecord, type MediaRecord } from './records.js';
 import { toCount, toNumber, type RawRow } from './row-values.js';
+import { STEP_COLUMN } from './step-columns.js';
 import { toVariantRecord, type RawVariantRow } from './variant-rows.js';
 
 /** Items a retention rule removes: test data, or items whose expires_at has passed. */
@@ -76,6 +77,21 @@ export async function knownStoragePaths(db: Db): Promise<string[]> {
     ...((await db('media_files').whereNotNull('bulk_path').pluck('bulk_path')) as string[]),
     ...((await db('media_variants').pluck('path')) as string[]),
   ];
+}
+
+/**
+ * The incoming/ objects HTTP uploads still need: those of items not deleted
+ * whose retrieve step has not completed (once it has, the original is in
+ * bulk/, committed with that completion). A requeue from retrieve needs its
+ * object again, so it counts while it is still there.
+ */
+export async function incomingKeysInUse(db: Db): Promise<string[]> {
+  return (await db('media_files as m')
+    .join('processing_checklist as c', 'c.media_id', 'm.id')
+    .where({ 'm.source': 'http' })
+    .whereNot({ 'm.status': 'deleted' })
+    .whereNot({ [`c.${STEP_COLUMN.retrieve}`]: 'completed' })
+    .pluck('m.source_path')) as string[];
 }
 
 export async function completedItemIds(db: Db): Promise<number[]> {

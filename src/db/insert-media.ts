@@ -5,7 +5,7 @@ import { insertEvent, retryDbTransaction } from './fenced-update.js';
 import type { DataType, Role } from '../media-roles.js';
 
 export interface NewMedia {
-  source: 'main_api' | 'local';
+  source: 'main_api' | 'local' | 'http';
   sourcePath: string;
   mainApiId?: number | null;
   userId: number;
@@ -16,6 +16,8 @@ export interface NewMedia {
   declaredMimeType?: string | null;
   isTestData?: boolean;
   expiresAt?: number | null;
+  /** HTTP uploads (POST /api/media, db/http-uploads.ts): the caller's Idempotency-Key and the stored bytes. */
+  idempotency?: { owner: string; key: string | null; submittedSha256: string; incomingKey: string };
 }
 
 export async function insertMedia(db: Db, media: NewMedia, now = Date.now()): Promise<number> {
@@ -33,6 +35,10 @@ export async function insertMedia(db: Db, media: NewMedia, now = Date.now()): Pr
         status: 'pending',
         is_test_data: media.isTestData ?? false,
         expires_at: media.expiresAt ?? null,
+        idempotency_owner: media.idempotency?.owner ?? null,
+        idempotency_key: media.idempotency?.key ?? null,
+        submitted_sha256: media.idempotency?.submittedSha256 ?? null,
+        incoming_key: media.idempotency?.incomingKey ?? null,
         created_at: now,
         updated_at: now,
       })) as number[];

@@ -26,7 +26,8 @@ export async function knownMainApiIds(db: Db, ids: readonly number[]): Promise<S
   return known;
 }
 
-function isDuplicateKey(error: unknown): boolean {
+/** A unique index refused the row: another request or worker inserted it first. */
+export function isDuplicateKey(error: unknown): boolean {
   const code = (error as { code?: string }).code;
   return (
     code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'

@@ -29,7 +29,7 @@ export type MediaStatus = 'pending' | 'downloading' | 'processing' | 'completed'
 export interface MediaRecord {
   id: number;
   main_api_id: number | null;
-  source: 'main_api' | 'local';
+  source: 'main_api' | 'local' | 'http';
   source_path: string;
   user_id: number;
   role: string;

@@ -9,10 +9,12 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AdminOptions } from '../admin/admin-context.js';
 import type { Db } from '../db/connect.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { VERSION } from '../version.js';
+import { registerAdminRoutes } from './admin-routes.js';
 import { registerAnalysisRoute } from './analysis-route.js';
 import { API_ERROR_SCHEMA, createApiErrorHandler, sendApiError } from './api-errors.js';
 import { ApiKeyring, type NamedKey } from './api-keys.js';
@@ -20,6 +22,7 @@ import { registerHealthRoutes } from './health-routes.js';
 import { registerManifestRoute } from './manifest-route.js';
 import { registerMediaStatusRoutes } from './media-status-route.js';
 import { registerServeRoute } from './serve-route.js';
+import { registerSubmitRoute, type SubmitOptions } from './submit-route.js';
 import type { VariantOpener } from './variant-file.js';
 import type { VariantLookup } from './variant-lookup.js';
 
@@ -40,12 +43,22 @@ export interface ServerOptions {
   apiRateLimit?: number;
   diskAlertPercent: number;
   mainApiAuthProblem: () => string | undefined;
+  /** Where POST /api/media stores uploads, and its limits; without it the route answers 503. */
+  submit?: SubmitOptions;
+  /** The store and settings the admin routes (/api/admin/…) need; without it they are not registered. */
+  admin?: AdminOptions;
 }
 
 /** Header and URL limits: a request line or headers beyond them are refused before any route runs. */
 const MAX_HEADER_BYTES = 16 * 1024;
 const MAX_PARAM_LENGTH = 200;
 const JSON_BODY_LIMIT = 64 * 1024;
+/**
+ * A request, headers and body, must arrive within this: an upload that stalls
+ * would otherwise hold one of its key's upload slots until TCP gives up
+ * (fastify's default is no limit). 5 MB in 5 minutes is 17 KB/s.
+ */
+const REQUEST_TIMEOUT_MS = 300_000;
 
 export function createServer(options: ServerOptions): FastifyInstance {
   // Per-request logs would drown the journal at serving rates; errors are still logged.
@@ -54,6 +67,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     bodyLimit: JSON_BODY_LIMIT,
+    requestTimeout: REQUEST_TIMEOUT_MS,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     http: { maxHeaderSize: MAX_HEADER_BYTES },
   });
@@ -123,4 +137,7 @@ async function registerApiRoutes(api: FastifyInstance, options: ServerOptions): 
   registerAnalysisRoute(api, options.db, keyring);
   registerMediaStatusRoutes(api, options.db, keyring);
   registerManifestRoute(api, options.db, keyring);
+  await api.register(async (scope) => registerSubmitRoute(scope, options, keyring, options.submit));
+  if (options.admin)
+    registerAdminRoutes(api, { db: options.db, log: options.log, ...options.admin }, keyring);
 }

@@ -34,6 +34,8 @@ export function createCallbackStep(options: CallbackOptions): Step {
       const { media } = context;
       if (media.source === 'local')
         return { status: 'skipped', note: 'local ingest: no main API upload to report' };
+      if (media.source === 'http')
+        return { status: 'skipped', note: 'HTTP upload: no main API upload to report' };
       if (!options.mainApi)
         throw new NotHandledHereError(
           `this process has no MAIN_API_URL to report upload ${media.main_api_id ?? '?'} to; left for a worker that has`,

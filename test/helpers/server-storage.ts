@@ -1,14 +1,37 @@
 /** createServer's options for a test: the storage parts as App composes them, and quiet defaults for the rest. */
+import type { AdminSettings } from '../../src/admin/admin-context.js';
 import type { Db } from '../../src/db/connect.js';
 import type { ServerOptions } from '../../src/http/server.js';
 import { VariantLookup } from '../../src/http/variant-lookup.js';
 import { createVariantSource } from '../../src/http/variant-source.js';
 import { silentLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
-import type { FsObjectStore } from '../../src/storage/fs-object-store.js';
+import { FsObjectStore } from '../../src/storage/fs-object-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 
-type StorageOptions = Pick<ServerOptions, 'openVariant' | 'checkStorage' | 'localDiskDir'>;
+type StorageOptions = Pick<
+  ServerOptions,
+  'openVariant' | 'checkStorage' | 'localDiskDir' | 'submit' | 'admin'
+>;
+
+/** POST /api/media's settings in tests: the defaults of MAX_UPLOAD_BYTES and API_UPLOAD_CONCURRENCY, nothing expires. */
+export const TEST_SUBMIT = {
+  maxUploadBytes: 5_242_880,
+  uploadConcurrency: 4,
+  retention: { itemDays: {}, originalsDays: 0, testDataHours: 24 },
+};
+
+/** The admin actions' settings in tests: the defaults of HEAL_BATCH, ORIGINALS_RETENTION_DAYS, LEASE_MS. */
+export function testAdminSettings(store: ObjectStore, localDiskDir: string): AdminSettings {
+  return {
+    healBatch: 10,
+    originalsRetentionDays: 30,
+    leaseMs: 120_000,
+    diskAlertPercent: 99,
+    localDiskDir,
+    storeKind: store instanceof FsObjectStore ? 'directory' : 's3',
+  };
+}
 
 /** A directory store: /serve reads it directly, /readyz probes it. */
 export function serverStorage(store: FsObjectStore): StorageOptions;
@@ -26,6 +49,8 @@ export function serverStorage(store: ObjectStore, localDiskDir?: string): Storag
     openVariant: source.open,
     checkStorage: () => store.check(),
     localDiskDir: localDiskDir ?? (store as FsObjectStore).root,
+    submit: { store, ...TEST_SUBMIT },
+    admin: { store, settings: testAdminSettings(store, localDiskDir ?? (store as FsObjectStore).root) },
   };
 }
 

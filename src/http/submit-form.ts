@@ -1,0 +1,119 @@
+/**
+ * The form shape of POST /api/media (multipart/form-data, streamed by
+ * @fastify/multipart): the fields first, then exactly one part named file,
+ * then nothing. Fields are read before the file so that nothing is stored
+ * for a wrong one; a part after the file is refused and its bytes discarded.
+ */
+import {
+  UploadRefusedError,
+  discardIncoming,
+  registerIncoming,
+  storeIncoming,
+  type HttpIntakeOptions,
+  type IncomingObject,
+  type Submission,
+  type SubmitAnswer,
+} from '../intake/http-intake.js';
+import type { FastifyRequest } from 'fastify';
+import type { ApiErrorCode, FieldProblem } from './api-errors.js';
+import { fileNameHint, parseUploadFields, UPLOAD_FIELDS } from './submit-fields.js';
+
+const FIELD_BYTES = 1024;
+
+/** busboy's limits but the file size (MAX_UPLOAD_BYTES + 1: one byte over, so storeIncoming's cap sees it and answers 413). */
+export const FORM_LIMITS = {
+  files: 1,
+  fields: UPLOAD_FIELDS.length,
+  parts: UPLOAD_FIELDS.length + 1,
+  fieldSize: FIELD_BYTES,
+  fieldNameSize: 100,
+  headerPairs: 20,
+};
+
+/** Who is submitting, and with which Idempotency-Key (if any). */
+export type Caller = Pick<Submission, 'owner' | 'idempotencyKey'>;
+
+export type Refusal = Omit<FieldProblem, 'field'> & { code: ApiErrorCode; field?: string };
+
+/** Fields first, then exactly one part named file, then nothing: fields after the file are refused. */
+export async function receiveForm(
+  options: HttpIntakeOptions,
+  request: FastifyRequest,
+  caller: Caller,
+): Promise<SubmitAnswer> {
+  const parts = request.parts()[Symbol.asyncIterator]();
+  const values: Record<string, unknown> = {};
+  for (let next = await parts.next(); !next.done; next = await parts.next()) {
+    const part = next.value;
+    if (part.type === 'field') {
+      if (part.valueTruncated)
+        throw new UploadRefusedError(
+          'bad_request',
+          `${part.fieldname} is longer than ${FIELD_BYTES} bytes`,
+          part.fieldname,
+        );
+      values[part.fieldname] = part.fieldname in values ? [values[part.fieldname], part.value] : part.value;
+      continue;
+    }
+    if (part.fieldname !== 'file')
+      throw new UploadRefusedError(
+        'bad_request',
+        `the image must be sent in the field named file (got "${part.fieldname}")`,
+        part.fieldname,
+      );
+    const fields = parseUploadFields(values, 'form');
+    if ('field' in fields) throw new UploadRefusedError('bad_request', fields.message, fields.field);
+    const incoming = await storeIncoming(options.store, part.file, options.maxUploadBytes);
+    await refuseLaterParts(options, parts, incoming);
+    const named = { ...fields, originalName: fields.originalName ?? fileNameHint(part.filename) };
+    return registerIncoming(
+      options,
+      { ...caller, fields: named, declaredMimeType: part.mimetype || null },
+      incoming,
+    );
+  }
+  throw new UploadRefusedError('bad_request', 'file is required: the form has no part named file', 'file');
+}
+
+async function refuseLaterParts(
+  options: HttpIntakeOptions,
+  parts: AsyncIterator<{ fieldname: string }>,
+  incoming: IncomingObject,
+): Promise<void> {
+  const later = await parts.next().catch(async (error: unknown) => {
+    await discardIncoming(options, incoming.key);
+    throw error;
+  });
+  if (later.done) return;
+  await discardIncoming(options, incoming.key);
+  const name = later.value.fieldname;
+  throw new UploadRefusedError(
+    'bad_request',
+    `${name} came after file: a form must send file as its last part`,
+    name,
+  );
+}
+
+/** @fastify/multipart's own refusals (too many parts or files, a form cut off), in the API's shape. */
+export function multipartRefusal(error: unknown): Refusal | undefined {
+  const code = (error as { code?: unknown }).code;
+  const message = (error as Error).message;
+  if (code === 'FST_FILES_LIMIT')
+    return { code: 'bad_request', field: 'file', message: 'only one file may be sent' };
+  if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT')
+    return {
+      code: 'bad_request',
+      field: 'file',
+      message: `too many form fields: expected ${UPLOAD_FIELDS.join(', ')} and file`,
+    };
+  if (code === 'FST_PROTO_VIOLATION') return { code: 'bad_request', field: 'file', message };
+  if (code === 'FST_REQ_FILE_TOO_LARGE')
+    return { code: 'payload_too_large', field: 'file', message: 'the file is larger than MAX_UPLOAD_BYTES' };
+  if (
+    /^(Unexpected end of form|Part terminated early|Malformed part header|Multipart: Boundary not found)/i.test(
+      message,
+    )
+  )
+    return { code: 'bad_request', field: 'file', message: `the form could not be read: ${message}` };
+  return undefined;
+}

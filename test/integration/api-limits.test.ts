@@ -1,0 +1,125 @@
+/**
+ * The API's guards on 127.0.0.1: scopes (a media key on an admin route is
+ * 403, no key or a wrong one 401, and no configured key answers nobody), the
+ * rate limit per key (429 + Retry-After, other keys unaffected), and the
+ * promise that a caller without a key costs no more than its 401: the answer
+ * comes before the body is sent, and nothing is stored.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type ServerOptions } from '../../src/http/server.js';
+import { FsObjectStore } from '../../src/storage/fs-object-store.js';
+import { serverStorage, testServerOptions } from '../helpers/server-storage.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+
+const MEDIA_KEY = 'media-api-key-0123456789';
+const ADMIN_KEY = 'admin-key-of-alice-0123456789';
+const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+describe('API keys, scopes and limits', () => {
+  let t: TestDatabase;
+  let dir: string;
+  let options: ServerOptions;
+
+  /** Each test's own server, closed before the test ends (the leak check runs per test). */
+  async function withServer(extra: Partial<ServerOptions>, use: (base: string) => Promise<void>) {
+    const server: FastifyInstance = createServer({ ...options, ...extra });
+    try {
+      await use(await server.listen({ host: '127.0.0.1', port: 0 }));
+    } finally {
+      await server.close();
+    }
+  }
+
+  beforeAll(async () => {
+    t = await createTestDatabase('sqlite');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-limits-'));
+    options = testServerOptions(t.db, {
+      ...serverStorage(new FsObjectStore(path.join(dir, 'storage'))),
+      mediaApiKey: MEDIA_KEY,
+      adminKeys: [{ name: 'alice', key: ADMIN_KEY }],
+    });
+  });
+  afterAll(async () => {
+    await t.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers 401 without a key or with a wrong one, 403 for a key without the scope', () =>
+    withServer({}, async (base) => {
+      const none = await fetch(`${base}/api/admin/stats`);
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toBe('Bearer');
+      expect(await none.json()).toMatchObject({ error: 'unauthorized' });
+      const wrong = await fetch(`${base}/api/admin/stats`, { headers: bearer(`${ADMIN_KEY}x`) });
+      expect(wrong.status).toBe(401);
+      const media = await fetch(`${base}/api/admin/stats`, { headers: bearer(MEDIA_KEY) });
+      expect(media.status).toBe(403);
+      expect(await media.json()).toEqual({
+        error: 'forbidden',
+        message: 'the key "platform" does not have the admin scope',
+      });
+      const admin = await fetch(`${base}/api/admin/stats`, { headers: bearer(ADMIN_KEY) });
+      expect(admin.status).toBe(200);
+      // An admin key holds the media scope too.
+      const list = await fetch(`${base}/api/media`, { headers: bearer(ADMIN_KEY) });
+      expect(list.status).toBe(200);
+    }));
+
+  it('says so when no configured key holds the scope', () =>
+    withServer({ adminKeys: [] }, async (base) => {
+      const anonymous = await fetch(`${base}/api/admin/stats`);
+      expect(anonymous.status).toBe(401);
+      expect(((await anonymous.json()) as { message: string }).message).toMatch(
+        /no ADMIN_API_KEYS configured: the admin API answers nobody/,
+      );
+      expect((await fetch(`${base}/api/admin/stats`, { headers: bearer(MEDIA_KEY) })).status).toBe(403);
+    }));
+
+  it('limits requests per key with 429 and Retry-After, each key on its own budget', () =>
+    withServer({ apiRateLimit: 3 }, async (base) => {
+      const statuses = [];
+      for (let i = 0; i < 4; i++)
+        statuses.push((await fetch(`${base}/api/media`, { headers: bearer(MEDIA_KEY) })).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const limited = await fetch(`${base}/api/media`, { headers: bearer(MEDIA_KEY) });
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await limited.json()).toMatchObject({ error: 'rate_limited' });
+      expect((await fetch(`${base}/api/media`, { headers: bearer(ADMIN_KEY) })).status).toBe(200);
+      // The probes and /serve are outside the API's limit.
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    }));
+
+  it('answers an anonymous upload 401 before its body is sent, and stores nothing', () =>
+    withServer({}, async (started) => {
+      const base = new URL(started);
+      const announced = 50 * 1024 * 1024;
+      const status = await new Promise<number>((resolve, reject) => {
+        const request = http.request({
+          host: base.hostname,
+          port: base.port,
+          method: 'POST',
+          path: '/api/media?user_id=1&role=product',
+          headers: { 'Content-Type': 'image/png', 'Content-Length': announced },
+        });
+        request.on('response', (response) => {
+          resolve(response.statusCode ?? 0);
+          request.destroy();
+        });
+        request.on('error', (error) => {
+          if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(error);
+        });
+        // 64 KiB of the announced 50 MiB: the answer must not wait for the rest.
+        request.write(Buffer.alloc(64 * 1024));
+      });
+      expect(status).toBe(401);
+      const stored = fs.existsSync(path.join(dir, 'storage', 'incoming'));
+      expect(stored).toBe(false);
+      expect(await t.db('media_files').count({ n: '*' })).toEqual([{ n: 0 }]);
+    }));
+});
