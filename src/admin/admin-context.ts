@@ -6,7 +6,7 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/connect.js';
 import type { Logger } from '../log.js';
-import { localDiskDir, storageLocation } from '../storage/object-store-for.js';
+import { localDiskDir, storageLocation, type StorageSettings } from '../storage/object-store-for.js';
 import type { ObjectStore } from '../storage/object-store.js';
 
 export interface AdminSettings {
@@ -21,6 +21,8 @@ export interface AdminSettings {
   localDiskDir: string;
   /** A directory store sits on the local disk; a bucket's capacity is not known to us. */
   storeKind: 'directory' | 's3';
+  /** Where the store is, for cleanup's check that it works as configured (checkStorageAtStart). */
+  storage: StorageSettings;
 }
 
 export interface AdminContext {
@@ -38,6 +40,14 @@ export function adminSettingsOf(config: Config): AdminSettings {
     diskAlertPercent: config.diskAlertPercent,
     localDiskDir: localDiskDir(config),
     storeKind: storageLocation(config).kind === 's3' ? 's3' : 'directory',
+    storage: {
+      storageUrl: config.storageUrl,
+      storageDir: config.storageDir,
+      s3Endpoint: config.s3Endpoint,
+      s3Region: config.s3Region,
+      s3ForcePathStyle: config.s3ForcePathStyle,
+      scratchDir: config.scratchDir,
+    },
   };
 }
 

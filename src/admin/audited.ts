@@ -38,6 +38,18 @@ export async function runAudited<T>(
 }
 
 /**
+ * A request refused before its action could run (the API's input checks):
+ * its `refused` row, written (or logged) as runAudited writes its rows.
+ */
+export async function recordRefusal(
+  context: Pick<AdminContext, 'db' | 'log'>,
+  action: AuditedAction,
+  reason: string,
+): Promise<void> {
+  await record(context, { ...action, outcome: 'refused', detail: reason });
+}
+
+/**
  * An audit row that cannot be written (the database went away mid-action)
  * does not undo or hide the action: the entry goes to the log in full
  * instead, so the journal still says who did what.

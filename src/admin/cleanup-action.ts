@@ -1,9 +1,13 @@
 /**
  * Retention and orphan cleanup, as `media-worker cleanup` (and its daily
- * timer) and POST /api/admin/cleanup run it: runCleanup, audited, with a
- * summary of counts (the full report goes to the caller only).
+ * timer) and POST /api/admin/cleanup run it: the start-up storage check,
+ * then runCleanup, audited, with a summary of counts (the full report goes
+ * to the caller only). The check comes first so that a store that is
+ * unreachable or not the configured one (a wrong, empty directory) is not
+ * taken for one whose files vanished: nothing is re-queued or marked failed.
  */
 import { runCleanup, type CleanupReport } from '../cleanup/run-cleanup.js';
+import { checkStorageAtStart } from '../storage/storage-at-start.js';
 import type { AdminContext } from './admin-context.js';
 import { runAudited, type ActionResult } from './audited.js';
 
@@ -16,8 +20,6 @@ export interface CleanupRequest {
 }
 
 export interface CleanupHooks {
-  /** Runs first, inside the audit: the CLI's storage check, so a run it stops is recorded as failed. */
-  before?: () => Promise<void>;
   onProgress?: (label: string, done: number) => void;
 }
 
@@ -34,7 +36,7 @@ export async function cleanupAction(
     dry_run: request.dryRun,
   };
   return runAudited(context, { actor, action: 'cleanup', parameters }, async () => {
-    await hooks.before?.();
+    await checkStore(context);
     const report = await runCleanup(context.db, context.store, {
       ...request,
       originalsDays: context.settings.originalsRetentionDays,
@@ -42,6 +44,16 @@ export async function cleanupAction(
     });
     return { outcome: 'ok', detail: summarise(report), result: report };
   });
+}
+
+/**
+ * Inside the audit, so a run it stops is recorded as failed. Throws a
+ * TransientError when a bucket does not answer (try again later), a
+ * UsageError when the settings are wrong (checkStorageAtStart's rule).
+ */
+async function checkStore(context: AdminContext): Promise<void> {
+  const unreachable = await checkStorageAtStart(context.store, context.settings.storage);
+  if (unreachable) throw unreachable;
 }
 
 export function summarise(report: CleanupReport): string {

@@ -4,7 +4,6 @@ import { cleanupAction } from '../admin/cleanup-action.js';
 import type { CleanupReport } from '../cleanup/run-cleanup.js';
 import { countLiveItems } from '../db/cleanup-selections.js';
 import { objectStoreFor } from '../storage/object-store-for.js';
-import { checkStorageAtStart } from '../storage/storage-at-start.js';
 import { cliActor } from './admin-command.js';
 import { printJson, withDatabase } from './context.js';
 import { progressReporter } from './progress.js';
@@ -42,11 +41,7 @@ export function registerCleanupCommand(program: Command): void {
         const progress = progressReporter('cleanup', candidates, flags.json === true);
         let seen = 0;
         const store = objectStoreFor(config);
-        // Wrong bucket settings are exit 2 with the setting named, as for run; unreachable is exit 1.
-        const checkStore = async () => {
-          const unreachable = await checkStorageAtStart(store, config);
-          if (unreachable) throw unreachable;
-        };
+        // cleanupAction checks the store first: wrong settings are exit 2 with the setting named, as for run; unreachable is exit 1.
         const context = { db, log, store, settings: adminSettingsOf(config) };
         const request = {
           expired: none || flags.expired === true,
@@ -55,7 +50,6 @@ export function registerCleanupCommand(program: Command): void {
           dryRun: flags.dryRun === true,
         };
         const { result: report } = await cleanupAction(context, cliActor(), request, {
-          before: checkStore,
           onProgress: (_label, done) => progress.update(Math.min(candidates, (seen = Math.max(seen, done)))),
         }).finally(() => store.close());
         progress.done();

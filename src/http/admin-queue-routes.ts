@@ -67,9 +67,44 @@ export function registerAdminQueueRoutes(
   context: AdminContext,
   keyring: ApiKeyring,
 ): void {
+  registerRequeueRoute(app, context, keyring);
+  app.post<{ Body: { limit?: number } }>(
+    '/api/admin/heal',
+    adminRoute(keyring, {
+      action: 'heal',
+      summary: 'Re-queue failed items whose last error was transient, now (as `media-worker heal`)',
+      body: HEAL_BODY,
+      answer: '{outcome, detail, result: {healed}}',
+    }),
+    async (request, reply) => sendAction(reply, await healAction(context, actorOf(request), request.body)),
+  );
+  app.post<{ Body: { reason?: string } }>(
+    '/api/admin/pause',
+    adminRoute(keyring, {
+      action: 'pause',
+      summary: 'Pause the fleet: no worker on any VM claims new items (in-flight items finish)',
+      body: PAUSE_BODY,
+      answer: '{outcome, detail, result: the pause state}',
+    }),
+    async (request, reply) => sendAction(reply, await pauseAction(context, actorOf(request), request.body)),
+  );
+  app.post(
+    '/api/admin/resume',
+    adminRoute(keyring, {
+      action: 'resume',
+      summary: 'Resume the fleet: workers claim again within one poll interval',
+      body: EMPTY_BODY,
+      answer: '{outcome, detail, result: the pause state}',
+    }),
+    async (request, reply) => sendAction(reply, await resumeAction(context, actorOf(request))),
+  );
+}
+
+function registerRequeueRoute(app: FastifyInstance, context: AdminContext, keyring: ApiKeyring): void {
   app.post<{ Body: RequeueBody }>(
     '/api/admin/requeue',
     adminRoute(keyring, {
+      action: 'requeue',
       summary: 'Put items back to work from a step, by ids or as failed items (as `media-worker requeue`)',
       body: REQUEUE_BODY,
       answer: '{outcome, detail, result: {selected, requeued, skipped}}',
@@ -92,32 +127,5 @@ export function registerAdminQueueRoutes(
       });
       return sendAction(reply, done);
     },
-  );
-  app.post<{ Body: { limit?: number } }>(
-    '/api/admin/heal',
-    adminRoute(keyring, {
-      summary: 'Re-queue failed items whose last error was transient, now (as `media-worker heal`)',
-      body: HEAL_BODY,
-      answer: '{outcome, detail, result: {healed}}',
-    }),
-    async (request, reply) => sendAction(reply, await healAction(context, actorOf(request), request.body)),
-  );
-  app.post<{ Body: { reason?: string } }>(
-    '/api/admin/pause',
-    adminRoute(keyring, {
-      summary: 'Pause the fleet: no worker on any VM claims new items (in-flight items finish)',
-      body: PAUSE_BODY,
-      answer: '{outcome, detail, result: the pause state}',
-    }),
-    async (request, reply) => sendAction(reply, await pauseAction(context, actorOf(request), request.body)),
-  );
-  app.post(
-    '/api/admin/resume',
-    adminRoute(keyring, {
-      summary: 'Resume the fleet: workers claim again within one poll interval',
-      body: EMPTY_BODY,
-      answer: '{outcome, detail, result: the pause state}',
-    }),
-    async (request, reply) => sendAction(reply, await resumeAction(context, actorOf(request))),
   );
 }

@@ -1,7 +1,9 @@
 /**
  * What every /api/admin route shares: the admin key check, the OpenAPI
  * parts (tag, Bearer security, error answers), unknown-field refusal, the
- * caller's name for the audit, and the answer to an action.
+ * caller's name for the audit, and the answer to an action. An action
+ * route names its audit action, so that a 400 refusing it is audited too
+ * (admin-refusals.ts).
  */
 import type { FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import type { ActionResult } from '../admin/audited.js';
@@ -9,10 +11,13 @@ import { requireScope } from './api-auth.js';
 import type { ApiKeyring } from './api-keys.js';
 import { BEARER, errorResponses, objectAnswer } from './api-schemas.js';
 import { onlyKnownFields, propertiesOf } from './admin-inputs.js';
+import { rememberParameters } from './admin-refusals.js';
 
 type FieldSchema = { type: 'object'; properties: Record<string, unknown> };
 
 export interface AdminRouteSpec {
+  /** An action's audit name (requeue, cleanup, …); reads have none and are not audited. */
+  action?: string;
   summary: string;
   description?: string;
   body?: FieldSchema;
@@ -23,11 +28,13 @@ export interface AdminRouteSpec {
 
 export function adminRoute(keyring: ApiKeyring, spec: AdminRouteSpec): RouteShorthandOptions {
   const checks = [
+    ...(spec.action !== undefined ? [rememberParameters] : []),
     ...(spec.body ? [onlyKnownFields('body', propertiesOf(spec.body))] : []),
     ...(spec.querystring ? [onlyKnownFields('query', propertiesOf(spec.querystring))] : []),
   ];
   return {
     onRequest: requireScope(keyring, 'admin'),
+    ...(spec.action !== undefined ? { config: { adminAction: spec.action } } : {}),
     ...(checks.length > 0 ? { preValidation: checks } : {}),
     schema: {
       summary: spec.summary,

@@ -2,7 +2,8 @@
  * The admin API (/api/admin/…, scope `admin`): what `media-worker stats`
  * shows, the audit, and the actions (admin-queue-routes.ts,
  * admin-storage-routes.ts). Routes and CLI commands call the same functions
- * (src/admin/); every action leaves an audit row under the key's name.
+ * (src/admin/); every action leaves an audit row under the key's name,
+ * and so does an action refused with a 400 (admin-refusals.ts).
  * Mutations are POST/DELETE with JSON bodies; keys are Bearer tokens only
  * (no cookies), so cross-site request forgery has nothing to ride on.
  */
@@ -12,6 +13,7 @@ import { collectStats } from '../admin/stats-report.js';
 import { AUDIT_OUTCOMES, listAudit } from '../db/admin-audit.js';
 import type { ApiKeyring } from './api-keys.js';
 import { registerAdminQueueRoutes } from './admin-queue-routes.js';
+import { auditRefusals } from './admin-refusals.js';
 import { adminRoute } from './admin-route-parts.js';
 import { registerAdminStorageRoutes } from './admin-storage-routes.js';
 import { sendBadRequest } from './api-errors.js';
@@ -49,7 +51,17 @@ interface AuditQuery {
   cursor?: string;
 }
 
-export function registerAdminRoutes(app: FastifyInstance, context: AdminContext, keyring: ApiKeyring): void {
+export function registerAdminRoutes(api: FastifyInstance, context: AdminContext, keyring: ApiKeyring): void {
+  void api.register((app, _options, done) => {
+    app.addHook('onSend', auditRefusals(context));
+    registerReadRoutes(app, context, keyring);
+    registerAdminQueueRoutes(app, context, keyring);
+    registerAdminStorageRoutes(app, context, keyring);
+    done();
+  });
+}
+
+function registerReadRoutes(app: FastifyInstance, context: AdminContext, keyring: ApiKeyring): void {
   app.get<{ Querystring: { store?: string } }>(
     '/api/admin/stats',
     adminRoute(keyring, {
@@ -90,8 +102,6 @@ export function registerAdminRoutes(app: FastifyInstance, context: AdminContext,
       });
     },
   );
-  registerAdminQueueRoutes(app, context, keyring);
-  registerAdminStorageRoutes(app, context, keyring);
 }
 
 /** Opaque to callers; the id of the last entry of the page. */

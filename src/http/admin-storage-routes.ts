@@ -2,6 +2,8 @@
  * GET /api/admin/storage, POST /api/admin/cleanup and DELETE
  * /api/admin/test-data: the same functions `media-worker stats`, `cleanup`
  * and `delete-test-data` run (src/admin/), audited under the key's name.
+ * Cleanup checks the store first, as the CLI does: 503 or 500 when it is
+ * unreachable or not the configured one.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AdminContext } from '../admin/admin-context.js';
@@ -14,6 +16,7 @@ import {
 } from '../admin/delete-test-data.js';
 import { DURATION_PATTERN, parseDuration } from '../admin/durations.js';
 import { storageReport } from '../admin/storage-report.js';
+import { TransientError, UsageError } from '../errors.js';
 import { sendApiError, sendBadRequest } from './api-errors.js';
 import type { ApiKeyring } from './api-keys.js';
 import { actorOf, adminRoute, flag, sendAction } from './admin-route-parts.js';
@@ -98,6 +101,7 @@ export function registerAdminStorageRoutes(
   app.post<{ Body: { expired?: boolean; orphans?: boolean; dry_run?: boolean } }>(
     '/api/admin/cleanup',
     adminRoute(keyring, {
+      action: 'cleanup',
       summary: 'Retention and orphan cleanup, or a dry run of it (as `media-worker cleanup`)',
       description: 'With neither expired nor orphans, both are done.',
       body: CLEANUP_BODY,
@@ -111,7 +115,8 @@ export function registerAdminStorageRoutes(
         orphans: none || orphans === true,
         testData: false,
         dryRun: dryRun === true,
-      });
+      }).catch((error: unknown) => storeProblem(error));
+      if ('unusable' in done) return sendApiError(reply, done.unusable, done.message);
       return sendAction(reply, done);
     },
   );
@@ -122,6 +127,7 @@ function registerTestDataRoute(app: FastifyInstance, context: AdminContext, keyr
   app.delete<{ Body: TestDataBody; Querystring: TestDataQuery }>(
     '/api/admin/test-data',
     adminRoute(keyring, {
+      action: 'delete-test-data',
       summary: 'Delete test data (is_test_data) and its files; production items are refused even when named',
       description:
         'Filters in the JSON body or in the query, not both. A request naming a production or unknown id deletes nothing (409).',
@@ -160,6 +166,19 @@ function fromQuery(query: TestDataQuery): DeleteTestDataRequest {
     ...(query.older_than ? { older_than: query.older_than } : {}),
     dry_run: query.dry_run === 'true',
   });
+}
+
+/**
+ * cleanupAction's storage check (the CLI's, checkStorageAtStart) failing, as
+ * the caller should hear it; the audit has it as `failed`. A bucket that does
+ * not answer is 503 (try again); settings that no waiting fixes are 500,
+ * with the message naming the setting (the caller holds an admin key).
+ * Anything else goes on to the API's error handler.
+ */
+function storeProblem(error: unknown): { unusable: 'unavailable' | 'internal_error'; message: string } {
+  if (error instanceof TransientError) return { unusable: 'unavailable', message: error.message };
+  if (error instanceof UsageError) return { unusable: 'internal_error', message: error.message };
+  throw error;
 }
 
 /** A refused request is a 409 naming the ids; the audit has it as `refused`. */

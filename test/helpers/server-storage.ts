@@ -30,6 +30,18 @@ export function testAdminSettings(store: ObjectStore, localDiskDir: string): Adm
     diskAlertPercent: 99,
     localDiskDir,
     storeKind: store instanceof FsObjectStore ? 'directory' : 's3',
+    // Only the kind and the scratch directory matter to the check cleanup runs (checkStorageAtStart).
+    storage: {
+      storageUrl:
+        store instanceof FsObjectStore
+          ? { kind: 'fs', root: store.root }
+          : { kind: 's3', bucket: 'test', prefix: '' },
+      storageDir: localDiskDir,
+      s3Endpoint: undefined,
+      s3Region: 'us-east-1',
+      s3ForcePathStyle: true,
+      scratchDir: localDiskDir,
+    },
   };
 }
 

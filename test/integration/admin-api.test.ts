@@ -132,10 +132,10 @@ describe.each(availableDialects())('the admin API on %s', (dialect) => {
     }
     // Nothing was done: not even a refused row, since no action ran.
     const audit = await ok<{ entries: AuditRecord[] }>('GET', '/api/admin/audit');
-    expect(audit.entries.filter((e) => e.action === 'pause')).toEqual([]);
+    expect(audit.entries).toEqual([]);
   });
 
-  it('refuses unknown and invalid fields with a 400 naming them, and does nothing', async () => {
+  it('refuses unknown and invalid fields with a 400 naming them, does nothing, and audits each refused action', async () => {
     const cases: Array<[string, string, unknown, string]> = [
       ['POST', '/api/admin/cleanup', { dryrun: true }, 'dryrun'],
       ['POST', '/api/admin/cleanup', { dry_run: 'maybe' }, 'dry_run'],
@@ -155,11 +155,63 @@ describe.each(availableDialects())('the admin API on %s', (dialect) => {
       expect(answer).toMatchObject({ error: 'bad_request', field });
       expect(answer.message).toContain(field.split('.')[0]);
     }
+    // Each refused action left one `refused` row: who, what, the parameters as sent, the message.
+    const audit = await ok<{ entries: AuditRecord[] }>('GET', '/api/admin/audit');
+    const actions = cases.map(([, url]) =>
+      url.endsWith('test-data') ? 'delete-test-data' : url.split('/')[3],
+    );
+    expect(audit.entries.map((e) => [e.actor, e.action, e.outcome])).toEqual(
+      actions.reverse().map((action) => ['alice', action, 'refused']),
+    );
+    const refusal = (index: number) => audit.entries[cases.length - 1 - index]!;
+    // An unknown field (the unknown-field hook).
+    expect(refusal(0)).toMatchObject({
+      action: 'cleanup',
+      parameters: { body: { dryrun: true } },
+      detail: expect.stringContaining('dryrun is not a known field'),
+    });
+    // A schema type error (fastify's validation).
+    expect(refusal(3)).toMatchObject({
+      action: 'requeue',
+      parameters: { body: { ids: ['x'] } },
+      detail: expect.stringContaining('ids.0'),
+    });
+    // Neither ids nor failed (the route's own check).
+    expect(refusal(4)).toMatchObject({
+      action: 'requeue',
+      parameters: { body: {} },
+      detail: 'ids must name at least one item, or give failed: true',
+    });
+    expect(refusal(5)).toMatchObject({ detail: 'since only applies with failed: true' });
+
+    // Reads are not audited, refused or not.
+    expect((await call('GET', '/api/admin/stats')).status).toBe(200);
+    expect((await call('GET', '/api/admin/stats?store=maybe')).status).toBe(400);
     const query = await call('GET', '/api/admin/audit?actr=alice');
     expect(query.status).toBe(400);
     expect(await query.json()).toMatchObject({ field: 'actr' });
-    const audit = await ok<{ entries: AuditRecord[] }>('GET', '/api/admin/audit');
-    expect(audit.entries).toEqual([]);
+    // Filters in both the body and the query; a body too large for a row is kept truncated.
+    const both = await call('DELETE', '/api/admin/test-data?user_id=9', { dry_run: true });
+    expect(both.status).toBe(400);
+    expect(await latestAudit()).toMatchObject({
+      action: 'delete-test-data',
+      outcome: 'refused',
+      parameters: { body: { dry_run: true }, query: { user_id: '9' } },
+      detail: 'give the filters in the JSON body or in the query, not both',
+    });
+    const long = await call('POST', '/api/admin/pause', { reason: 'x'.repeat(20_000) });
+    expect(long.status).toBe(400);
+    const truncated = await latestAudit();
+    expect(truncated).toMatchObject({ action: 'pause', outcome: 'refused' });
+    expect(JSON.stringify(truncated.parameters).length).toBeLessThan(5_000);
+    expect(truncated.parameters).toMatchObject({
+      truncated: expect.stringMatching(/^\{"body":\{"reason":"x+$/),
+    });
+    expect((await ok<{ entries: AuditRecord[] }>('GET', '/api/admin/audit?limit=100')).entries).toHaveLength(
+      cases.length + 2,
+    );
+    // Nothing was done.
+    expect((await ok<{ pause: { paused: boolean } }>('GET', '/api/admin/stats')).pause.paused).toBe(false);
   });
 
   it('requeues by ids, from a step, and leaves an audit row under the key’s name', async () => {
@@ -355,6 +407,52 @@ describe.each(availableDialects())('the admin API on %s', (dialect) => {
     expect(unlisted.unknown.store).toContain('store=true');
   });
 
+  it('cleanup checks the store first, as the CLI does: a store that cannot be used is a 500, nothing changes, the audit says failed', async () => {
+    const file = path.join(dir, 'not-a-directory');
+    fs.writeFileSync(file, 'a file where the store should be\n');
+    const wrongStore = new FsObjectStore(path.join(file, 'storage'));
+    const settings = {
+      ...adminSettingsOf(config),
+      storage: { ...adminSettingsOf(config).storage, storageUrl: undefined, storageDir: wrongStore.root },
+    };
+    const wrong = createServer(
+      testServerOptions(t.db, {
+        ...serverStorage(store),
+        mediaApiKey: MEDIA_KEY,
+        adminKeys: [{ name: 'alice', key: ALICE_KEY }],
+        admin: { store: wrongStore, settings },
+      }),
+    );
+    const wrongBase = await wrong.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const snapshot = async () => ({
+        media: await t.db('media_files').select('*').orderBy('id'),
+        checklist: await t.db('processing_checklist').select('*').orderBy('media_id'),
+      });
+      const before = await snapshot();
+      const response = await fetch(`${wrongBase}/api/admin/cleanup`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ALICE_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ orphans: true }),
+      });
+      const answer = (await response.json()) as { error: string; message: string };
+      expect(response.status, answer.message).toBe(500);
+      expect(answer).toEqual({
+        error: 'internal_error',
+        message: expect.stringContaining(`STORAGE_DIR ${wrongStore.root} cannot be used`),
+      });
+      expect(await snapshot()).toEqual(before);
+      expect(await latestAudit('cleanup')).toMatchObject({
+        actor: 'alice',
+        parameters: { expired: false, orphans: true, dry_run: false },
+        outcome: 'failed',
+        detail: expect.stringContaining('cannot be used'),
+      });
+    } finally {
+      await wrong.close();
+    }
+  });
+
   it('pauses the fleet: a worker claims nothing while items are due; stats, /readyz and /metrics say so; resume lets them finish', async () => {
     const ids = await addItems(t.db, 3);
     const paused = await ok<Answer<{ paused: boolean; pausedBy: string }>>('POST', '/api/admin/pause', {
@@ -474,7 +572,13 @@ describe.each(availableDialects())('the admin API on %s', (dialect) => {
       'GET',
       '/api/admin/audit?actor=alice&action=pause&limit=100',
     );
-    expect(alice.entries.map((e) => e.actor)).toEqual(['alice', 'alice']);
+    // Two pauses, and before them the two refused with a 400 (an unknown field, a reason too long).
+    expect(alice.entries.map((e) => [e.actor, e.outcome])).toEqual([
+      ['alice', 'ok'],
+      ['alice', 'ok'],
+      ['alice', 'refused'],
+      ['alice', 'refused'],
+    ]);
   });
 
   it('documents every admin route in the OpenAPI document, with a summary and Bearer security', async () => {
