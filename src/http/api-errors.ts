@@ -7,6 +7,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isRetryableDbError } from '../db/connect.js';
+import { codeInChain, findMediaError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { RepeatedProblem } from '../repeated-problem.js';
 
@@ -40,6 +41,13 @@ export interface FieldProblem {
   message: string;
 }
 
+function bodyUnread(request: FastifyRequest): boolean {
+  const { headers } = request;
+  const length = headers['content-length'];
+  const announced = headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  return announced && !request.raw.complete;
+}
+
 /** How long a caller should wait after a 503 before trying again. */
 const UNAVAILABLE_RETRY_AFTER_S = 5;
 
@@ -51,6 +59,9 @@ export function sendApiError(
 ): FastifyReply {
   const body: ApiErrorBody = { error, message, ...(field !== undefined ? { field } : {}) };
   if (error === 'unauthorized') reply.header('WWW-Authenticate', 'Bearer');
+  // Answered before the body was all read (a hook refused it, or the upload failed midway):
+  // closing makes Node drop the socket instead of draining the rest or leaving the client waiting.
+  if (bodyUnread(reply.request)) reply.header('Connection', 'close');
   if (error === 'unavailable') reply.header('Retry-After', String(UNAVAILABLE_RETRY_AFTER_S));
   return reply.code(API_ERROR_STATUS[error]).header('Cache-Control', 'no-store').send(body);
 }
@@ -87,6 +98,7 @@ const PLUGIN_STATUS: Partial<Record<number, ApiErrorCode>> = {
  */
 export function createApiErrorHandler(log: Logger) {
   const outage = new RepeatedProblem(log, 'API: the database did not answer');
+  const faults = new RepeatedProblem(log, 'API: storage or a service did not answer');
   return function apiErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
     if (error.validation) {
       void sendBadRequest(reply, schemaProblem(error));
@@ -102,9 +114,30 @@ export function createApiErrorHandler(log: Logger) {
       void sendApiError(reply, 'unavailable', 'the database is not answering; try again shortly');
       return;
     }
+    if (isPassingFault(error)) {
+      faults.report(error, { url: request.url });
+      void sendApiError(
+        reply,
+        'unavailable',
+        'storage or a service this needs did not answer; try again shortly',
+      );
+      return;
+    }
     request.log.error({ err: error, url: request.url }, 'API: the request failed');
     void sendApiError(reply, 'internal_error', 'the API could not answer; try again later');
   };
+}
+
+/**
+ * A fault that passes (errors.ts classifies it TRANSIENT or RATE_LIMIT on
+ * purpose: a bucket's 503, a throttle), or an errno from the system (ENOSPC,
+ * EIO, ECONNRESET): the request may work if sent again, so it is a 503, not
+ * a 500 that reads as a bug. A plain bug (a TypeError) has neither.
+ */
+function isPassingFault(error: unknown): boolean {
+  const known = findMediaError(error);
+  if (known) return known.errorClass === 'TRANSIENT' || known.errorClass === 'RATE_LIMIT';
+  return /^E[A-Z0-9]+$/.test(codeInChain(error) ?? '');
 }
 
 /** The schema of the error body, for the OpenAPI document. */

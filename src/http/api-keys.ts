@@ -23,6 +23,8 @@ export interface Principal {
 }
 
 const KEY_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
+/** The name MEDIA_API_KEY's caller has in the audit, in idempotency keys and in the rate limit. */
+const PLATFORM = 'platform';
 const MIN_KEY_LENGTH = 16;
 
 /** Parses ADMIN_API_KEYS: `name:key,name:key`; names unique, keys at least 16 characters. */
@@ -36,6 +38,8 @@ export function parseAdminKeys(raw: string): NamedKey[] {
     const key = entry.slice(colon + 1);
     if (!KEY_NAME.test(name))
       throw new Error(`key name "${name}" must be 1–32 letters, digits, "_", "." or "-"`);
+    if (name === PLATFORM)
+      throw new Error(`key name "${PLATFORM}" is MEDIA_API_KEY's: the audit could not tell the two apart`);
     keys.push({ name, key: checkedKey(key, `the key named "${name}"`) });
   }
   const names = keys.map((k) => k.name);
@@ -72,7 +76,7 @@ export class ApiKeyring {
       digest: digest(key),
     }));
     if (mediaKey !== undefined)
-      entries.push({ principal: { name: 'platform', scopes: ['media'] }, digest: digest(mediaKey) });
+      entries.push({ principal: { name: PLATFORM, scopes: ['media'] }, digest: digest(mediaKey) });
     this.entries = entries;
   }
 

@@ -30,9 +30,10 @@ export function errorResponses(...extra: Array<400 | 404 | 409 | 410 | 413 | 415
     413: 'the body is larger than the limit',
     415: 'the body is not an accepted image type',
     429: 'too many requests for this key (see Retry-After)',
-    503: 'the database is not answering (see Retry-After)',
+    500: 'a bug: logged, answered without internals',
+    503: 'the database, storage or a service did not answer (see Retry-After)',
   };
-  const statuses = [...extra, 401, 403, 429, 503];
+  const statuses = [...extra, 401, 403, 429, 500, 503];
   return Object.fromEntries(statuses.map((status) => [status, errorAnswer(descriptions[status]!)]));
 }
 

@@ -56,9 +56,12 @@ const JSON_BODY_LIMIT = 64 * 1024;
 /**
  * A request, headers and body, must arrive within this: an upload that stalls
  * would otherwise hold one of its key's upload slots until TCP gives up
- * (fastify's default is no limit). 5 MB in 5 minutes is 17 KB/s.
+ * (fastify's default is no limit). At least 5 minutes, and long enough for
+ * the largest upload at 16 KiB/s; a request over it gets Node's 408.
  */
-const REQUEST_TIMEOUT_MS = 300_000;
+function requestTimeoutMs(maxUploadBytes: number | undefined): number {
+  return Math.max(300_000, Math.ceil((maxUploadBytes ?? 0) / (16 * 1024)) * 1000);
+}
 
 export function createServer(options: ServerOptions): FastifyInstance {
   // Per-request logs would drown the journal at serving rates; errors are still logged.
@@ -67,7 +70,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     bodyLimit: JSON_BODY_LIMIT,
-    requestTimeout: REQUEST_TIMEOUT_MS,
+    requestTimeout: requestTimeoutMs(options.submit?.maxUploadBytes),
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     http: { maxHeaderSize: MAX_HEADER_BYTES },
   });

@@ -68,11 +68,19 @@ export async function receiveForm(
     const named = { ...fields, originalName: fields.originalName ?? fileNameHint(part.filename) };
     return registerIncoming(
       options,
-      { ...caller, fields: named, declaredMimeType: part.mimetype || null },
+      { ...caller, fields: named, declaredMimeType: declaredType(part.mimetype) },
       incoming,
     );
   }
   throw new UploadRefusedError('bad_request', 'file is required: the form has no part named file', 'file');
+}
+
+/**
+ * The part's Content-Type is only a hint (the bytes are sniffed): kept when it
+ * looks like a type and fits media_files.declared_mime_type (100 characters).
+ */
+function declaredType(mimetype: string | undefined): string | null {
+  return mimetype && /^[\w.+-]{1,40}\/[\w.+-]{1,59}$/.test(mimetype) ? mimetype : null;
 }
 
 async function refuseLaterParts(

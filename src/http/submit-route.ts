@@ -31,7 +31,8 @@ export interface SubmitOptions extends Omit<HttpIntakeOptions, 'db' | 'log'> {
 
 /** A form's boundaries, part headers and fields around the file, on top of MAX_UPLOAD_BYTES. */
 const FORM_OVERHEAD_BYTES = 64 * 1024;
-const RAW_TYPE = /^(image\/[a-z0-9.+-]+|application\/octet-stream)$/;
+/** An image type, or bytes; at most 100 characters, the length media_files.declared_mime_type keeps. */
+const RAW_TYPE = /^(image\/[a-z0-9.+-]{1,94}|application\/octet-stream)$/;
 const RETRY_AFTER_S = 1;
 
 export async function registerSubmitRoute(
@@ -161,6 +162,11 @@ function bodyStream(request: FastifyRequest): Readable {
         new UploadRefusedError('bad_request', 'the body ended early: the connection closed', 'file'),
       );
   });
-  raw.on('error', (error) => body.destroy(error));
+  // A client that goes away mid-body (aborted, ECONNRESET) sent a short body, not a server fault.
+  raw.on('error', () =>
+    body.destroy(
+      new UploadRefusedError('bad_request', 'the body ended early: the connection failed', 'file'),
+    ),
+  );
   return raw.pipe(body);
 }

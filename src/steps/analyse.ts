@@ -12,7 +12,7 @@ import type { Db } from '../db/connect.js';
 import { copyAnalysis, findDuplicateSource, saveAnalysis } from '../db/media-outputs.js';
 import { mergeAnalysis, type ProviderRun } from '../analysis/merge-analysis.js';
 import type { AnalysisInput, AnalysisProvider, ProviderReport } from '../analysis/analysis-provider.js';
-import { LeaseLostError } from '../errors.js';
+import { LeaseLostError, classify, codeInChain } from '../errors.js';
 import { parseRole, type Role } from '../media-roles.js';
 import { decodedItem, localOriginal, logoWithoutBackground, type DecodeOptions } from './decoded-item.js';
 import type { Step, StepContext, StepOutcome } from './step.js';
@@ -49,7 +49,9 @@ export function createAnalyseStep(options: AnalyseOptions): Step {
             'analysis provider failed; going on without it',
           );
           failures.push(`${provider.name}: ${message}`);
-          calls.push(providerCall(provider.name, 'failed', started, { error: message.slice(0, 300) }));
+          // What kind of failure, not its text: a message can name internal hosts, and the API shows this.
+          const reported = { error_class: classify(error).errorClass, code: codeInChain(error) ?? null };
+          calls.push(providerCall(provider.name, 'failed', started, reported));
         }
       }
       const cost = { bytes_read: bytesRead, provider_calls: calls };

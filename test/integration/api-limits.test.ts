@@ -6,13 +6,14 @@
  * comes before the body is sent, and nothing is stored.
  */
 import fs from 'node:fs';
-import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type ServerOptions } from '../../src/http/server.js';
 import { FsObjectStore } from '../../src/storage/fs-object-store.js';
+import { SAMPLE } from '../helpers/image-fixtures.js';
 import { serverStorage, testServerOptions } from '../helpers/server-storage.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
@@ -95,28 +96,48 @@ describe('API keys, scopes and limits', () => {
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
     }));
 
-  it('answers an anonymous upload 401 before its body is sent, and stores nothing', () =>
+  it('answers an upload the store cannot take 503 with Retry-After, not a 500, and registers nothing', async () => {
+    // A store whose directory cannot be made (its parent is a file): every put fails with ENOTDIR.
+    fs.writeFileSync(path.join(dir, 'not-a-directory'), '');
+    const broken = new FsObjectStore(path.join(dir, 'not-a-directory', 'storage'));
+    await withServer({ submit: { ...options.submit!, store: broken } }, async (base) => {
+      const response = await fetch(`${base}/api/media?user_id=1&role=product`, {
+        method: 'POST',
+        headers: { ...bearer(MEDIA_KEY), 'Content-Type': 'image/png' },
+        body: fs.readFileSync(SAMPLE('coffee-cup.png')),
+      });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('5');
+      expect(await response.json()).toEqual({
+        error: 'unavailable',
+        message: 'storage or a service this needs did not answer; try again shortly',
+      });
+    });
+    expect(await t.db('media_files').count({ n: '*' })).toEqual([{ n: 0 }]);
+  });
+
+  it('answers an anonymous upload 401 before its body is sent, closes the connection, and stores nothing', () =>
     withServer({}, async (started) => {
       const base = new URL(started);
-      const announced = 50 * 1024 * 1024;
-      const status = await new Promise<number>((resolve, reject) => {
-        const request = http.request({
-          host: base.hostname,
-          port: base.port,
-          method: 'POST',
-          path: '/api/media?user_id=1&role=product',
-          headers: { 'Content-Type': 'image/png', 'Content-Length': announced },
-        });
-        request.on('response', (response) => {
-          resolve(response.statusCode ?? 0);
-          request.destroy();
-        });
-        request.on('error', (error) => {
-          if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(error);
-        });
-        // 64 KiB of the announced 50 MiB: the answer must not wait for the rest.
-        request.write(Buffer.alloc(64 * 1024));
-      });
+      // A raw socket, so nothing but the server can end the exchange: if the server drained the
+      // announced 50 MiB instead of closing, this would wait for ever (and the test time out).
+      const { status, closedBy } = await new Promise<{ status: number; closedBy: string }>(
+        (resolve, reject) => {
+          const socket = net.connect(Number(base.port), base.hostname);
+          let answer = '';
+          socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+          socket.on('end', () => resolve({ status: Number(answer.split(' ')[1]), closedBy: 'server' }));
+          socket.on('error', reject);
+          socket.write(
+            'POST /api/media?user_id=1&role=product HTTP/1.1\r\n' +
+              `Host: ${base.host}\r\nContent-Type: image/png\r\nContent-Length: ${50 * 1024 * 1024}\r\n` +
+              'Connection: keep-alive\r\n\r\n',
+          );
+          // 64 KiB of the announced 50 MiB: the answer must not wait for the rest.
+          socket.write(Buffer.alloc(64 * 1024));
+        },
+      );
+      expect(closedBy).toBe('server');
       expect(status).toBe(401);
       const stored = fs.existsSync(path.join(dir, 'storage', 'incoming'));
       expect(stored).toBe(false);

@@ -298,6 +298,27 @@ describe('POST /api/media', () => {
     expect((await view(ids['cat-chelsea.png']!)).status).toBe('completed');
   });
 
+  it('a retrieve run again after cleanup removed the incoming object reads the bulk/ original', async () => {
+    const id = ids['cat-chelsea.png']!;
+    const row = (await s.t.db('media_files').where({ id }).first()) as { source_path: string; sha256: string };
+    expect(await s.storage.open(row.source_path)).toBeUndefined(); // removed by the cleanup above
+    const requeued = await runCli(['requeue', String(id), '--step', 'retrieve', '--json'], {
+      DATABASE_URL: s.t.url,
+      STORAGE_DIR: s.storage.root,
+    });
+    expect(requeued.code, requeued.stderr).toBe(0);
+    await withPipeline(s.config, s.t.db, s.storage, (steps) => makeWorker(s.t.db, steps).run());
+    const again = await view(id);
+    expect(again.status).toBe('completed');
+    const retrieved = await s.t
+      .db('processing_events')
+      .where({ media_id: id, step: 'retrieve', event: 'completed' })
+      .count({ n: '*' });
+    expect(Number(retrieved[0]!.n)).toBe(2);
+    const after = (await s.t.db('media_files').where({ id }).first()) as { sha256: string };
+    expect(after.sha256).toBe(row.sha256);
+  });
+
   it('refuses a body over MAX_UPLOAD_BYTES while streaming: 413, with or without Content-Length', async () => {
     const rowsBefore = await rowCount(s.t);
     const objectsBefore = await incomingObjects(s.storage);
