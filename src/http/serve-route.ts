@@ -77,9 +77,9 @@ export function registerServeRoute(app: FastifyInstance, options: ServeRouteOpti
         summary: 'A variant’s bytes: size, format (or Accept negotiation), bg; immutable caching, ranges',
         tags: ['serve'],
         description:
-          'Query: size = thumbnail | small | medium | large; format = avif | webp | jpeg | jpg | png ' +
-          '(default: negotiated from Accept); bg = original | removed. Parsed by parseServeQuery, ' +
-          'which names a wrong parameter in a 400.',
+          'Query: size = thumbnail | small | grid | detail | header | zoom (default thumbnail; a size ' +
+          'the item lacks falls back to detail); format = avif | webp | jpeg | jpg | png (default: ' +
+          'negotiated from Accept); bg = original | removed. A wrong parameter is a 400 naming it.',
       },
     },
     async (request, reply) => {
