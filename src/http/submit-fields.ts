@@ -31,11 +31,11 @@ export function parseUploadFields(
     if (typeof values[name] !== 'string') return bad(name, `${name} may be given once`);
   }
   const raw = values as Partial<Record<(typeof UPLOAD_FIELDS)[number], string>>;
-  const required = source === 'form' ? ' (a form must send its fields before file)' : '';
-  if (raw.user_id === undefined) return bad('user_id', `user_id is required${required}`);
+  const where = source === 'form' ? ' (a form field)' : ' (a query parameter)';
+  if (raw.user_id === undefined) return bad('user_id', `user_id is required${where}`);
   if (!USER_ID.test(raw.user_id))
     return bad('user_id', `user_id must be a positive integer (got "${raw.user_id}")`);
-  if (raw.role === undefined) return bad('role', `role is required${required}`);
+  if (raw.role === undefined) return bad('role', `role is required${where}`);
   const role = parseRole(raw.role);
   if (!role) return bad('role', `role must be one of ${ROLES.join(', ')} (got "${raw.role}")`);
   const isTestData = raw.is_test_data ?? 'false';

@@ -1,8 +1,10 @@
 /**
  * The form shape of POST /api/media (multipart/form-data, streamed by
- * @fastify/multipart): the fields first, then exactly one part named file,
- * then nothing. Fields are read before the file so that nothing is stored
- * for a wrong one; a part after the file is refused and its bytes discarded.
+ * @fastify/multipart): the fields and exactly one part named file, in any
+ * order (curl -F sends them as written; browsers' FormData as appended). The
+ * file streams into incoming/ when its part comes, so fields after it can
+ * only be judged once it is stored: a wrong one then discards the stored
+ * bytes (no row points at them) and answers 400 naming it.
  */
 import {
   UploadRefusedError,
@@ -35,44 +37,64 @@ export type Caller = Pick<Submission, 'owner' | 'idempotencyKey'>;
 
 export type Refusal = Omit<FieldProblem, 'field'> & { code: ApiErrorCode; field?: string };
 
-/** Fields first, then exactly one part named file, then nothing: fields after the file are refused. */
+/** One file part named file, and the fields before or after it. */
 export async function receiveForm(
   options: HttpIntakeOptions,
   request: FastifyRequest,
   caller: Caller,
 ): Promise<SubmitAnswer> {
-  const parts = request.parts()[Symbol.asyncIterator]();
   const values: Record<string, unknown> = {};
-  for (let next = await parts.next(); !next.done; next = await parts.next()) {
-    const part = next.value;
-    if (part.type === 'field') {
-      if (part.valueTruncated)
+  let file: { incoming: IncomingObject; filename: string; mimetype: string } | undefined;
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'field') {
+        addField(values, part);
+        continue;
+      }
+      if (part.fieldname !== 'file')
         throw new UploadRefusedError(
           'bad_request',
-          `${part.fieldname} is longer than ${FIELD_BYTES} bytes`,
+          `the image must be sent in the field named file (got "${part.fieldname}")`,
           part.fieldname,
         );
-      values[part.fieldname] = part.fieldname in values ? [values[part.fieldname], part.value] : part.value;
-      continue;
+      const incoming = await storeIncoming(options.store, part.file, options.maxUploadBytes);
+      file = { incoming, filename: part.filename, mimetype: part.mimetype };
     }
-    if (part.fieldname !== 'file')
+    if (!file)
       throw new UploadRefusedError(
         'bad_request',
-        `the image must be sent in the field named file (got "${part.fieldname}")`,
-        part.fieldname,
+        'file is required: the form has no part named file',
+        'file',
       );
     const fields = parseUploadFields(values, 'form');
     if ('field' in fields) throw new UploadRefusedError('bad_request', fields.message, fields.field);
-    const incoming = await storeIncoming(options.store, part.file, options.maxUploadBytes);
-    await refuseLaterParts(options, parts, incoming);
-    const named = { ...fields, originalName: fields.originalName ?? fileNameHint(part.filename) };
-    return registerIncoming(
+    const named = { ...fields, originalName: fields.originalName ?? fileNameHint(file.filename) };
+    return await registerIncoming(
       options,
-      { ...caller, fields: named, declaredMimeType: declaredType(part.mimetype) },
-      incoming,
+      { ...caller, fields: named, declaredMimeType: declaredType(file.mimetype) },
+      file.incoming,
     );
+  } catch (error) {
+    // Refused after the file was stored: nothing points at it. (A database error leaves it to
+    // cleanup --orphans: the row may have been written before the answer was lost.)
+    if (file && error instanceof UploadRefusedError && error.code !== 'conflict')
+      await discardIncoming(options, file.incoming.key);
+    else if (file && multipartRefusal(error)) await discardIncoming(options, file.incoming.key);
+    throw error;
   }
-  throw new UploadRefusedError('bad_request', 'file is required: the form has no part named file', 'file');
+}
+
+function addField(
+  values: Record<string, unknown>,
+  part: { fieldname: string; value: unknown; valueTruncated: boolean },
+) {
+  if (part.valueTruncated)
+    throw new UploadRefusedError(
+      'bad_request',
+      `${part.fieldname} is longer than ${FIELD_BYTES} bytes`,
+      part.fieldname,
+    );
+  values[part.fieldname] = part.fieldname in values ? [values[part.fieldname], part.value] : part.value;
 }
 
 /**
@@ -81,25 +103,6 @@ export async function receiveForm(
  */
 function declaredType(mimetype: string | undefined): string | null {
   return mimetype && /^[\w.+-]{1,40}\/[\w.+-]{1,59}$/.test(mimetype) ? mimetype : null;
-}
-
-async function refuseLaterParts(
-  options: HttpIntakeOptions,
-  parts: AsyncIterator<{ fieldname: string }>,
-  incoming: IncomingObject,
-): Promise<void> {
-  const later = await parts.next().catch(async (error: unknown) => {
-    await discardIncoming(options, incoming.key);
-    throw error;
-  });
-  if (later.done) return;
-  await discardIncoming(options, incoming.key);
-  const name = later.value.fieldname;
-  throw new UploadRefusedError(
-    'bad_request',
-    `${name} came after file: a form must send file as its last part`,
-    name,
-  );
 }
 
 /** @fastify/multipart's own refusals (too many parts or files, a form cut off), in the API's shape. */

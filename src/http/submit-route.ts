@@ -1,6 +1,6 @@
 /**
  * POST /api/media, scope `media`: an upload over HTTP, as multipart/form-data
- * (fields user_id, role, is_test_data, original_name, then `file` last) or as
+ * (fields user_id, role, is_test_data, original_name and one `file` part) or as
  * the image itself (image/* or application/octet-stream, the fields as query
  * parameters). The key is checked before any byte of the body is read; the
  * bytes are stored and the item registered before the 202 (intake/http-intake.ts).

@@ -27,9 +27,9 @@ const FIELDS = {
 const BINARY = { type: 'string', format: 'binary', description: 'the image bytes' } as const;
 
 export const SUBMIT_SCHEMA = {
-  summary: 'Submit an upload: a form with the file last, or the image itself; 202 once it is stored',
+  summary: 'Submit an upload: a form with a file part, or the image itself; 202 once it is stored',
   description:
-    'multipart/form-data: the fields, then `file` as the last part (fields after it are refused). ' +
+    'multipart/form-data: the fields and one part named `file`, in any order. ' +
     'Or the image as the body (image/* or application/octet-stream) with the fields as query parameters. ' +
     'The bytes are stored and the item registered before the answer; the worker then processes it. ' +
     'The size cap (MAX_UPLOAD_BYTES) is enforced while streaming (413); the type is read from the bytes (415 for non-images, SVG, HEIC). ' +
@@ -55,7 +55,7 @@ export const SUBMIT_SCHEMA = {
         schema: {
           type: 'object',
           required: ['user_id', 'role', 'file'],
-          properties: { ...FIELDS, file: { ...BINARY, description: 'the image: the last part of the form' } },
+          properties: { ...FIELDS, file: { ...BINARY, description: 'the image (one part)' } },
         },
       },
       'image/*': { schema: BINARY },

@@ -91,6 +91,13 @@ function form(fields: Fields, file?: { bytes: Buffer; name?: string; field?: str
   return body;
 }
 
+/** A form with the owner's fields and the same image twice in parts named file. */
+function twoFiles(bytes: Buffer): FormData {
+  const body = form(OWNER, { bytes });
+  body.append('file', new Blob([bytes]), 'second.png');
+  return body;
+}
+
 interface Answer {
   status: number;
   headers: Headers;
@@ -220,6 +227,19 @@ describe('POST /api/media', () => {
     });
     expect(cut.status).toBe(202);
     ids.cut = cut.body.media_id as number;
+    // The file first and the fields after it, as `curl -F file=@… -F user_id=…` sends them.
+    const fileFirst = await postForm(
+      s.base,
+      form([], { bytes: sample('coffee-cup.png') }, [...OWNER, ['is_test_data', 'true']]),
+    );
+    expect(fileFirst.status).toBe(202);
+    ids.fileFirst = fileFirst.body.media_id as number;
+    const fileFirstRow = (await s.t.db('media_files').where({ id: ids.fileFirst }).first()) as Record<
+      string,
+      unknown
+    >;
+    expect(fileFirstRow).toMatchObject({ user_id: 7, role: 'product', original_name: 'upload.bin' });
+    expect(Boolean(fileFirstRow.is_test_data)).toBe(true);
 
     // Durable before the answer: the row points at a stored incoming/ object holding exactly the bytes.
     const row = (await s.t.db('media_files').where({ id: ids.raw }).first()) as Record<string, unknown>;
@@ -236,12 +256,12 @@ describe('POST /api/media', () => {
       original_name: string;
     };
     expect(formRow.original_name).toBe('coffee-cup.png');
-    expect(await incomingObjects(s.storage)).toHaveLength(SAMPLES.length + 2);
+    expect(await incomingObjects(s.storage)).toHaveLength(SAMPLES.length + 3);
   });
 
   it('processes them like any upload: completed, served, the callback skipped; a cut PNG fails', async () => {
     await withPipeline(s.config, s.t.db, s.storage, (steps) => makeWorker(s.t.db, steps).run());
-    for (const key of [...SAMPLES, 'raw']) {
+    for (const key of [...SAMPLES, 'raw', 'fileFirst']) {
       const body = await view(ids[key]!);
       expect(body.status, key).toBe('completed');
       expect(body.steps.map((step) => [step.name, step.status])).toEqual([
@@ -300,7 +320,10 @@ describe('POST /api/media', () => {
 
   it('a retrieve run again after cleanup removed the incoming object reads the bulk/ original', async () => {
     const id = ids['cat-chelsea.png']!;
-    const row = (await s.t.db('media_files').where({ id }).first()) as { source_path: string; sha256: string };
+    const row = (await s.t.db('media_files').where({ id }).first()) as {
+      source_path: string;
+      sha256: string;
+    };
     expect(await s.storage.open(row.source_path)).toBeUndefined(); // removed by the cleanup above
     const requeued = await runCli(['requeue', String(id), '--step', 'retrieve', '--json'], {
       DATABASE_URL: s.t.url,
@@ -400,79 +423,88 @@ describe('POST /api/media', () => {
     const objectsBefore = await incomingObjects(s.storage);
     const png = { bytes: sample('street-sign-text.png') };
     const raw = (query: string) => post(s.base, png.bytes, { query, type: 'image/png' });
-    const cases: Array<[string, Promise<Answer>, string, RegExp]> = [
-      ['no user_id', postForm(s.base, form([['role', 'logo']], png)), 'user_id', /user_id is required/],
+    const cases: Array<[string, () => Promise<Answer>, string, RegExp]> = [
+      ['no user_id', () => postForm(s.base, form([['role', 'logo']], png)), 'user_id', /user_id is required/],
       [
-        'user_id after file',
-        postForm(s.base, form([['role', 'logo']], png, [['user_id', '1']])),
-        'user_id',
-        /before file/,
-      ],
-      [
-        'bad user_id',
-        postForm(
-          s.base,
-          form(
-            [
-              ['user_id', 'abc'],
-              ['role', 'logo'],
-            ],
-            png,
-          ),
-        ),
+        'a bad user_id after the file',
+        () => postForm(s.base, form([['role', 'logo']], png, [['user_id', '0']])),
         'user_id',
         /positive integer/,
       ],
-      ['no role', raw('?user_id=1'), 'role', /role is required/],
-      ['bad role', raw('?user_id=1&role=avatar'), 'role', /role must be one of profile, header/],
-      ['bad is_test_data', raw('?user_id=1&role=logo&is_test_data=yes'), 'is_test_data', /true or false/],
-      ['user_id twice', raw('?user_id=1&user_id=2&role=logo'), 'user_id', /once/],
-      ['an unknown field', raw('?user_id=1&role=logo&colour=red'), 'colour', /unknown field "colour"/],
+      [
+        'bad user_id',
+        () =>
+          postForm(
+            s.base,
+            form(
+              [
+                ['user_id', 'abc'],
+                ['role', 'logo'],
+              ],
+              png,
+            ),
+          ),
+        'user_id',
+        /positive integer/,
+      ],
+      ['no role', () => raw('?user_id=1'), 'role', /role is required/],
+      ['bad role', () => raw('?user_id=1&role=avatar'), 'role', /role must be one of profile, header/],
+      [
+        'bad is_test_data',
+        () => raw('?user_id=1&role=logo&is_test_data=yes'),
+        'is_test_data',
+        /true or false/,
+      ],
+      ['user_id twice', () => raw('?user_id=1&user_id=2&role=logo'), 'user_id', /once/],
+      ['an unknown field', () => raw('?user_id=1&role=logo&colour=red'), 'colour', /unknown field "colour"/],
       [
         'a long original_name',
-        raw(`?user_id=1&role=logo&original_name=${'a'.repeat(256)}`),
+        () => raw(`?user_id=1&role=logo&original_name=${'a'.repeat(256)}`),
         'original_name',
         /at most 255/,
       ],
       [
-        'a field after file',
-        postForm(s.base, form(OWNER, png, [['is_test_data', 'true']])),
+        'a bad field after the file',
+        () => postForm(s.base, form(OWNER, png, [['is_test_data', 'maybe']])),
         'is_test_data',
-        /came after file/,
+        /true or false/,
       ],
-      ['no file', postForm(s.base, form(OWNER)), 'file', /file is required/],
+      ['a second file', () => postForm(s.base, twoFiles(png.bytes)), 'file', /only one file/],
+      ['no file', () => postForm(s.base, form(OWNER)), 'file', /file is required/],
       [
         'the file under another name',
-        postForm(s.base, form(OWNER, { ...png, field: 'image' })),
+        () => postForm(s.base, form(OWNER, { ...png, field: 'image' })),
         'image',
         /field named file/,
       ],
-      ['an empty file', postForm(s.base, form(OWNER, { bytes: Buffer.alloc(0) })), 'file', /empty/],
+      ['an empty file', () => postForm(s.base, form(OWNER, { bytes: Buffer.alloc(0) })), 'file', /empty/],
       [
         'an empty raw body',
-        post(s.base, Buffer.alloc(0), { query: '?user_id=1&role=logo', type: 'image/png' }),
+        () => post(s.base, Buffer.alloc(0), { query: '?user_id=1&role=logo', type: 'image/png' }),
         'file',
         /empty/,
       ],
       [
         'a non-ASCII Idempotency-Key',
-        post(s.base, png.bytes, {
-          query: '?user_id=1&role=logo',
-          type: 'image/png',
-          headers: { 'idempotency-key': 'clé\u00e9' },
-        }),
+        () =>
+          post(s.base, png.bytes, {
+            query: '?user_id=1&role=logo',
+            type: 'image/png',
+            headers: { 'idempotency-key': 'clé\u00e9' },
+          }),
         'Idempotency-Key',
         /printable ASCII/,
       ],
       [
         'a long Idempotency-Key',
-        postForm(s.base, form(OWNER, png), { 'idempotency-key': 'k'.repeat(201) }),
+        () => postForm(s.base, form(OWNER, png), { 'idempotency-key': 'k'.repeat(201) }),
         'Idempotency-Key',
         /at most 200/,
       ],
     ];
+    // One at a time: at once, they would pass API_UPLOAD_CONCURRENCY and some be answered 429.
     for (const [name, answer, field, message] of cases) {
-      const { status, body } = await answer;
+      const { status, body } = await answer();
       expect(status, name).toBe(400);
       expect(body, name).toEqual({ error: 'bad_request', message: expect.stringMatching(message), field });
     }
