@@ -53,6 +53,8 @@ export interface AnalysisInput {
   original: { width: number; height: number; path: string };
   /** Logos only: the image with its background removed, when there was one. */
   removal: BackgroundRemoval | undefined;
+  /** Aborted at forced shutdown or a lost lease: a provider waiting on the network stops waiting. */
+  signal?: AbortSignal;
 }
 
 /** A model (or service) a provider depends on, as `doctor` and the start-up log list it. */

@@ -185,6 +185,7 @@ export function createRemoteProvider(options: RemoteProviderOptions): AnalysisPr
           const response = await http.post(options.url, jpeg, {
             headers: { 'Content-Type': 'image/jpeg', 'X-Media-Role': input.role },
             responseType: 'json',
+            ...(input.signal ? { signal: input.signal } : {}),
           });
           if (response.status >= 500 || response.status === 429) {
             throw new Error(`the remote analysis service answered ${response.status}`);
@@ -194,7 +195,7 @@ export function createRemoteProvider(options: RemoteProviderOptions): AnalysisPr
           }
           return response.data as unknown;
         },
-        { retries: 2, minTimeout: 500, maxTimeout: 2000 },
+        { retries: 2, minTimeout: 500, maxTimeout: 2000, ...(input.signal ? { signal: input.signal } : {}) },
       );
       const parsed = parseRemoteAnswer(answer);
       return {

@@ -43,6 +43,8 @@ export function createAnalyseStep(options: AnalyseOptions): Step {
           calls.push(providerCall(provider.name, 'ok', started, reportedBy(version, report)));
         } catch (error) {
           if (error instanceof LeaseLostError) throw error;
+          // Stopped by shutdown, not failed: the item is released and analysed whole later.
+          if (context.signal.aborted) throw error;
           const message = (error as Error).message;
           context.log.warn(
             { provider: provider.name, err: message },
@@ -109,6 +111,7 @@ async function analysisInput(context: StepContext, options: AnalyseOptions): Pro
   return {
     image,
     role,
+    signal: context.signal,
     original: {
       width: media.width!,
       height: media.height!,
