@@ -55,6 +55,48 @@ function startHeldVisionService() {
   );
 }
 
+/**
+ * Spawns `media-worker run` on a directory's SQLite file and storage, with the
+ * local and remote providers (the remote one at `visionUrl`), one item at a
+ * time and quick polling, and waits until it serves.
+ */
+async function startWorker(dir: string, visionUrl: string, extra: Record<string, string> = {}) {
+  const port = await freePort();
+  const worker = start(process.execPath, [CLI, 'run'], {
+    DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`,
+    STORAGE_DIR: path.join(dir, 'storage'),
+    HTTP_PORT: String(port),
+    MEDIA_API_KEY: KEY,
+    ANALYSIS_PROVIDERS: 'local,remote',
+    ANALYSIS_REMOTE_URL: visionUrl,
+    CONCURRENCY: '1',
+    POLL_INTERVAL_MS: '100',
+    IDLE_MAX_MS: '200',
+    ...extra,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const serving = () =>
+    fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+  await waitFor(serving, 'the worker to serve', 30_000);
+  return { worker, url };
+}
+
+/** Submits a sample as a form; the new item's id. */
+async function submitSample(url: string, sample: string): Promise<number> {
+  const form = new FormData();
+  form.append('user_id', '7');
+  form.append('role', 'product');
+  form.append('file', new Blob([fs.readFileSync(SAMPLE(sample))]), sample);
+  const submitted = await fetch(`${url}/api/media`, { method: 'POST', headers: auth, body: form });
+  expect(submitted.status).toBe(202);
+  const answer = (await submitted.json()) as { media_id: number; status_url: string };
+  expect(answer.status_url).toBe(`/api/media/${answer.media_id}`);
+  return answer.media_id;
+}
+
 describe('the HTTP API against a running worker', () => {
   let dir: string;
   let base: string;
@@ -64,29 +106,7 @@ describe('the HTTP API against a running worker', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-http-e2e-'));
     vision = await startHeldVisionService();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    worker = start(process.execPath, [CLI, 'run'], {
-      DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`,
-      STORAGE_DIR: path.join(dir, 'storage'),
-      HTTP_PORT: String(port),
-      MEDIA_API_KEY: KEY,
-      ANALYSIS_PROVIDERS: 'local,remote',
-      ANALYSIS_REMOTE_URL: vision.url,
-      ANALYSIS_REMOTE_TIMEOUT_MS: '60000',
-      CONCURRENCY: '1',
-      POLL_INTERVAL_MS: '100',
-      IDLE_MAX_MS: '200',
-    });
-    await waitFor(
-      () =>
-        fetch(`${base}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      'the worker to serve',
-      30_000,
-    );
+    ({ worker, url: base } = await startWorker(dir, vision.url, { ANALYSIS_REMOTE_TIMEOUT_MS: '60000' }));
   });
   afterAll(async () => {
     vision.release();
@@ -103,17 +123,7 @@ describe('the HTTP API against a running worker', () => {
   }
 
   it('tracks a submitted upload through its states to completed, its manifest urls answering what they claim', async () => {
-    const form = new FormData();
-    form.append('user_id', '7');
-    form.append('role', 'product');
-    form.append('file', new Blob([fs.readFileSync(SAMPLE('cat-chelsea.png'))]), 'cat.png');
-    const submitted = await fetch(`${base}/api/media`, { method: 'POST', headers: auth, body: form });
-    expect(submitted.status).toBe(202);
-    const { media_id: id, status_url: statusUrl } = (await submitted.json()) as {
-      media_id: number;
-      status_url: string;
-    };
-    expect(statusUrl).toBe(`/api/media/${id}`);
+    const id = await submitSample(base, 'cat-chelsea.png');
 
     const seen: string[] = [];
     const note = (view: ItemView) => {
@@ -192,44 +202,12 @@ describe('SIGTERM while a provider call hangs', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function startWorker(port: number) {
-    const worker = start(process.execPath, [CLI, 'run'], {
-      DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`,
-      STORAGE_DIR: path.join(dir, 'storage'),
-      HTTP_PORT: String(port),
-      MEDIA_API_KEY: KEY,
-      ANALYSIS_PROVIDERS: 'local,remote',
-      ANALYSIS_REMOTE_URL: vision.url,
-      // Longer than the test's timeout: only the abort at the end of the grace can end the call.
-      ANALYSIS_REMOTE_TIMEOUT_MS: '600000',
-      SHUTDOWN_GRACE_MS: '1000',
-      CONCURRENCY: '1',
-      POLL_INTERVAL_MS: '100',
-      IDLE_MAX_MS: '200',
-    });
-    const url = `http://127.0.0.1:${port}`;
-    await waitFor(
-      () =>
-        fetch(`${url}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      'the worker to serve',
-      30_000,
-    );
-    return { worker, url };
-  }
+  /** The remote call outlasts the test unless the abort at the end of the grace ends it. */
+  const HANGING = { ANALYSIS_REMOTE_TIMEOUT_MS: '600000', SHUTDOWN_GRACE_MS: '1000' };
 
   it('exits after its grace, releases the item unanalysed, and the next worker analyses it whole', async () => {
-    const port = await freePort();
-    const first = await startWorker(port);
-    const form = new FormData();
-    form.append('user_id', '7');
-    form.append('role', 'product');
-    form.append('file', new Blob([fs.readFileSync(SAMPLE('coffee-cup.png'))]), 'cup.png');
-    const submitted = await fetch(`${first.url}/api/media`, { method: 'POST', headers: auth, body: form });
-    expect(submitted.status).toBe(202);
-    const { media_id: id } = (await submitted.json()) as { media_id: number };
+    const first = await startWorker(dir, vision.url, HANGING);
+    const id = await submitSample(first.url, 'coffee-cup.png');
     await waitFor(() => vision.calls() === 1, 'the remote analysis call', 60_000);
 
     first.worker.child.kill('SIGTERM');
@@ -237,7 +215,7 @@ describe('SIGTERM while a provider call hangs', () => {
     expect(stopped.code, stopped.stderr).toBe(0);
 
     vision.release();
-    const second = await startWorker(port);
+    const second = await startWorker(dir, vision.url, HANGING);
     try {
       let view: ItemView | undefined;
       await waitFor(
