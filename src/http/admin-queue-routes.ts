@@ -11,20 +11,12 @@ import { healAction, requeueAction } from '../admin/queue-actions.js';
 import { STEP_NAMES, type StepName } from '../db/step-columns.js';
 import { sendBadRequest } from './api-errors.js';
 import type { ApiKeyring } from './api-keys.js';
-import { actorOf, adminRoute, flag, sendAction } from './admin-route-parts.js';
-
-/** Most ids one request may name (a JSON body is at most 64 KiB anyway). */
-const MAX_IDS = 1000;
+import { actorOf, adminRoute, flag, idList, sendAction } from './admin-route-parts.js';
 
 const REQUEUE_BODY = {
   type: 'object',
   properties: {
-    ids: {
-      type: 'array',
-      items: { type: 'integer', minimum: 1 },
-      maxItems: MAX_IDS,
-      description: `media ids (at most ${MAX_IDS}); with failed, only those of them that failed`,
-    },
+    ids: idList('media ids; with failed, only those of them that failed'),
     failed: flag('only failed items; with no ids, every failed item'),
     since: {
       type: 'string',

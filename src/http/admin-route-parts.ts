@@ -59,3 +59,14 @@ export function sendAction<T>(reply: FastifyReply, done: ActionResult<T>): Fasti
 }
 
 export const flag = (description: string) => ({ type: 'boolean', description });
+
+/** Most ids one request may name (a JSON body is at most 64 KiB anyway). */
+export const MAX_IDS = 1000;
+
+/** A body's list of media ids, at most MAX_IDS. */
+export const idList = (description: string) => ({
+  type: 'array',
+  items: { type: 'integer', minimum: 1 },
+  maxItems: MAX_IDS,
+  description: `${description} (at most ${MAX_IDS})`,
+});

@@ -19,7 +19,7 @@ import { storageReport } from '../admin/storage-report.js';
 import { TransientError, UsageError } from '../errors.js';
 import { sendApiError, sendBadRequest } from './api-errors.js';
 import type { ApiKeyring } from './api-keys.js';
-import { actorOf, adminRoute, flag, sendAction } from './admin-route-parts.js';
+import { actorOf, adminRoute, flag, idList, sendAction } from './admin-route-parts.js';
 
 const STORE_QUERY = {
   type: 'object',
@@ -44,12 +44,7 @@ const CLEANUP_BODY = {
 const TEST_DATA_BODY = {
   type: 'object',
   properties: {
-    ids: {
-      type: 'array',
-      items: { type: 'integer', minimum: 1 },
-      maxItems: 1000,
-      description: 'only these items; each must be test data',
-    },
+    ids: idList('only these items; each must be test data'),
     user_id: { type: 'integer', minimum: 0, description: 'only this user’s test data' },
     older_than: {
       type: 'string',

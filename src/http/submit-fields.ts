@@ -18,7 +18,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 const bad = (field: string, message: string): FieldProblem => ({ field, message });
 
-/** Where the fields came from, for the messages: a form must send them before `file`. */
+/** Where the fields came from, for the messages: form fields or query parameters. */
 export type FieldSource = 'form' | 'query';
 
 export function parseUploadFields(
