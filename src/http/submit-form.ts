@@ -77,9 +77,11 @@ export async function receiveForm(
   } catch (error) {
     // Refused after the file was stored: nothing points at it. (A database error leaves it to
     // cleanup --orphans: the row may have been written before the answer was lost.)
-    if (file && error instanceof UploadRefusedError && error.code !== 'conflict')
-      await discardIncoming(options, file.incoming.key);
-    else if (file && multipartRefusal(error)) await discardIncoming(options, file.incoming.key);
+    // (A conflict was answered from the earlier row, and registerIncoming discarded the bytes itself.)
+    const refused =
+      (error instanceof UploadRefusedError && error.code !== 'conflict') ||
+      multipartRefusal(error) !== undefined;
+    if (file && refused) await discardIncoming(options, file.incoming.key);
     throw error;
   }
 }
