@@ -208,36 +208,55 @@ export class ChaosRun {
 
   /** Waits until every upload is settled (completed and accepted, or failed and cleaned up). */
   async waitSettled(timeoutMs: number): Promise<void> {
-    let unsettled: ChaosUpload[] = this.uploads;
     await waitUntil(
       async () => {
         // Cheap first (a full snapshot of 2,000 items every 200 ms would slow the workers down):
         // the fake still lists something, or the database still has work queued.
         if (this.uploads.some((u) => this.api.pending.has(u.id))) return false;
-        const queued = (await this.db('processing_checklist')
-          .where({ state: 'queued' })
-          .count({ n: '*' })
-          .first()) as { n: number | string } | undefined;
-        if (Number(queued?.n ?? 0) > 0) return false;
+        if ((await this.queuedSteps()).length > 0) return false;
         const snapshot = await takeSnapshot(this.db);
-        unsettled = this.uploads.filter((u) => !isSettled(u, snapshot, this.api));
-        return unsettled.length === 0;
+        return this.uploads.every((u) => isSettled(u, snapshot, this.api));
       },
       `all ${this.uploads.length} uploads to settle (completed and accepted, or failed and cleaned up)`,
       timeoutMs,
-      () => this.describeUnsettled(unsettled),
+      () => this.describeUnsettled(),
     );
   }
 
-  private async describeUnsettled(unsettled: ChaosUpload[]): Promise<string> {
+  /** The checklist rows still queued: media id, the worker holding it (if any) and when it may run next. */
+  private async queuedSteps(): Promise<
+    Array<{ media_id: number; worker_id: string | null; next_attempt_at: number | string }>
+  > {
+    return (await this.db('processing_checklist')
+      .where({ state: 'queued' })
+      .select('media_id', 'worker_id', 'next_attempt_at')) as Array<{
+      media_id: number;
+      worker_id: string | null;
+      next_attempt_at: number | string;
+    }>;
+  }
+
+  /** Says, from a fresh look, what keeps the run from settling: listed ids, queued steps, unsettled uploads. */
+  private async describeUnsettled(): Promise<string> {
     try {
       const snapshot = await takeSnapshot(this.db);
-      const shown = unsettled.slice(0, 8).map((u) => describeUpload(u, snapshot, this.api, this.t0));
+      const unsettled = this.uploads.filter((u) => !isSettled(u, snapshot, this.api));
+      const listed = this.uploads.filter((u) => this.api.pending.has(u.id)).map((u) => u.id);
+      const queued = (await this.queuedSteps()).map(
+        (q) =>
+          `#${q.media_id} ${q.worker_id ?? 'unclaimed'} next in ${Math.round((Number(q.next_attempt_at) - Date.now()) / 1000)}s`,
+      );
+      // The blocking uploads first: those still listed by the fake, then the other unsettled ones.
+      const ordered = [
+        ...unsettled.filter((u) => listed.includes(u.id)),
+        ...unsettled.filter((u) => !listed.includes(u.id)),
+      ];
+      const shown = ordered.slice(0, 8).map((u) => describeUpload(u, snapshot, this.api, this.t0));
       const exits = this.cluster
         .unexpectedExits()
         .map((i) => `${i.slot}#${i.n} exited ${i.exit?.code ?? i.exit?.signal}`);
       return [
-        `${unsettled.length} unsettled; media by status ${JSON.stringify(snapshot.countByStatus)}; live workers ${this.cluster.live().join(',') || 'none'}${exits.length ? `; unexpected exits: ${exits.join(', ')}` : ''}; logs in ${this.logDir}`,
+        `${unsettled.length} unsettled; still listed by the fake: ${listed.join(',') || 'none'}; queued steps: ${queued.slice(0, 10).join('; ') || 'none'}; media by status ${JSON.stringify(snapshot.countByStatus)}; live workers ${this.cluster.live().join(',') || 'none'}${exits.length ? `; unexpected exits: ${exits.join(', ')}` : ''}; logs in ${this.logDir}`,
         ...shown,
       ].join('\n');
     } catch (error) {

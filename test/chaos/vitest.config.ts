@@ -13,7 +13,7 @@ export default defineConfig({
     globalSetup: ['test/helpers/mysql-global-setup.ts'],
     include: ['test/chaos/**/*.chaos.ts'],
     // Every wait inside a scenario has its own, shorter deadline with a message; these are backstops.
-    testTimeout: 420_000,
+    testTimeout: 600_000,
     hookTimeout: 120_000,
     pool: 'forks',
     fileParallelism: false,
