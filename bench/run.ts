@@ -1,5 +1,5 @@
 /** npm run bench [-- name]: runs one benchmark, or all of them. Results land in bench/results/. */
-import { benchAnalysis } from './analysis.js';
+import { benchAnalysis, benchAnalysisMedium } from './analysis.js';
 import { benchClaim } from './claim.js';
 import { benchEncoders } from './encoders.js';
 import { benchEndToEnd } from './end-to-end.js';
@@ -9,6 +9,7 @@ import { benchServe } from './serve.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   analysis: benchAnalysis,
+  'analysis-medium': benchAnalysisMedium,
   claim: benchClaim,
   encoders: benchEncoders,
   'end-to-end': benchEndToEnd,

@@ -1,7 +1,7 @@
 /**
  * The local provider: what the worker measures itself from pixels, in well
  * under a second (colours, quality, mood words, hashes, EXIF, brand colours,
- * site context) plus a photo-or-flat-art hint from colour concentration.
+ * site context) plus the medium from colour, edge and texture statistics.
  * Formulas, not models: it never makes an item ai_enhanced.
  */
 import sharp from 'sharp';
@@ -19,7 +19,7 @@ export function createLocalProvider(): AnalysisProvider {
     version: VERSION,
     describe: () => [
       {
-        task: 'colours, quality, mood, hashes, EXIF, photo-or-flat-art hint',
+        task: 'colours, quality, mood, hashes, EXIF, medium (photo / painting-or-drawing / digital-or-flat-graphic / unknown)',
         model: 'formulas on libvips samples',
         package: 'media-worker',
         version: VERSION,
@@ -42,7 +42,7 @@ export function createLocalProvider(): AnalysisProvider {
           placeholder_hash: measured(analysis.placeholderHash),
           perceptual_hash: measured(analysis.perceptualHash),
           exif_summary: measured(exifSummary),
-          medium_detected: { value: hint.medium, confidence: hint.confidence },
+          medium_detected: { value: hint.value, confidence: hint.confidence },
         },
         raw: { ...analysis, exif: exifSummary, medium: hint },
         usedModels: false,

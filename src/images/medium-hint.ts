@@ -1,28 +1,38 @@
 /**
- * Photo or flat art? No shipped model tells them apart reliably; a colour
- * statistic does: flat art and logos put most pixels in a few exact colours,
- * photos spread them over thousands (sensor noise, gradients). Measured on a
- * 128 px nearest-neighbour sample (no interpolation inventing in-between
- * colours), 6 bits per channel, or 8-bit grey levels for greyscale images.
- * A black sky (astronomy) is concentrated but has many distinct colours, so
- * both numbers count.
+ * The medium of an image from its pixels: colour concentration (below) and
+ * the edge and texture statistics (texture-statistics.ts), classified by
+ * medium-classifier.ts. The models provider re-classifies the same evidence
+ * with nsfwjs's drawing score (derive-labels.ts refinedMedium).
+ *
+ * Colour concentration is measured on a 128 px nearest-neighbour sample (no
+ * interpolation inventing in-between colours), 6 bits per channel, or 8-bit
+ * grey levels for greyscale images.
  */
 import { rawInput, type DecodedImage } from './decode-once.js';
+import {
+  classifyMedium,
+  type MediumClass,
+  type MediumDecision,
+  type MediumEvidence,
+} from './medium-classifier.js';
+import { textureStatistics } from './texture-statistics.js';
 
-export type Medium = 'photo' | 'drawing-or-flat-art' | 'logo';
+/**
+ * What `medium_detected` reports: the class, except that a digital/flat
+ * graphic uploaded as a logo (or with real transparency) keeps the value
+ * `logo` it always had (the alt text's "Logo").
+ */
+export type Medium = MediumClass | 'logo';
 
-export interface MediumHint {
-  medium: Medium;
-  confidence: number;
-  /** Share of opaque pixels in the 8 most common colours. */
-  concentration: number;
-  distinctColours: number;
+export interface MediumHint extends MediumDecision {
+  /** The reported value (`logo` or the class). */
+  value: Medium;
+  /** Whether `logo` replaces a digital/flat graphic (logo role or transparency). */
+  logoLike: boolean;
+  evidence: MediumEvidence;
 }
 
 const SAMPLE_PX = 128;
-const FLAT_THRESHOLD = 0.35;
-/** Distinct colours at which a sample no longer looks flat at all. */
-const MANY_COLOURS = 1500;
 
 function isGrey(data: Buffer): boolean {
   for (let o = 0; o < data.length; o += 4) {
@@ -55,17 +65,19 @@ export async function colourConcentration(
   return { concentration: Number(concentration.toFixed(3)), distinctColours: counts.size };
 }
 
+export async function measureMedium(image: DecodedImage): Promise<MediumEvidence> {
+  const [colour, texture] = await Promise.all([colourConcentration(image), textureStatistics(image)]);
+  return { ...colour, ...texture };
+}
+
+/** The hint for a decision: `logo` for a logo-like digital graphic, else the class itself. */
+export function hintFor(decision: MediumDecision, evidence: MediumEvidence, logoLike: boolean): MediumHint {
+  const value: Medium = logoLike && decision.medium === 'digital-or-flat-graphic' ? 'logo' : decision.medium;
+  return { ...decision, value, logoLike, evidence };
+}
+
+/** From pixels only (the local provider, and the models provider before the drawing score). */
 export async function mediumHint(image: DecodedImage, isLogoRole: boolean): Promise<MediumHint> {
-  const { concentration, distinctColours } = await colourConcentration(image);
-  const flatness = concentration * (1 - Math.min(1, distinctColours / MANY_COLOURS));
-  const flat = flatness >= FLAT_THRESHOLD;
-  // 0.5 at the threshold, rising to 0.95 far from it on either side.
-  const distance = Math.min(1, Math.abs(flatness - FLAT_THRESHOLD) / FLAT_THRESHOLD);
-  const confidence = Number((0.5 + 0.45 * distance).toFixed(2));
-  const medium: Medium = !flat
-    ? 'photo'
-    : isLogoRole || image.hasTransparency
-      ? 'logo'
-      : 'drawing-or-flat-art';
-  return { medium, confidence, concentration, distinctColours };
+  const evidence = await measureMedium(image);
+  return hintFor(classifyMedium(evidence), evidence, isLogoRole || image.hasTransparency);
 }

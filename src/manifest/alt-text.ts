@@ -3,7 +3,10 @@
  *
  * The rules, in order (each part is left out when the analysis has nothing for it):
  * 1. kind: `medium_detected` → "Photo" (photo), "Logo" (logo), "Graphic"
- *    (drawing-or-flat-art); another or no medium → no kind word.
+ *    (digital-or-flat-graphic, and the older drawing-or-flat-art still in
+ *    stored rows), "Painting or drawing" (painting-or-drawing); `unknown`,
+ *    another (e.g. the openai provider's finer vocabulary) or no medium → no
+ *    kind word.
  * 2. what is in it: the labels of `detected_objects` scoring at least 0.5,
  *    each label once, best score first, at most 3, joined with ", " and
  *    " and " ("cat and couch"); when no object qualifies, `subject_matter`
@@ -24,7 +27,14 @@ export type AltTextAnalysis = Pick<
   'medium_detected' | 'subject_matter' | 'detected_objects' | 'faces' | 'detected_text'
 >;
 
-const KIND: Record<string, string> = { photo: 'Photo', logo: 'Logo', 'drawing-or-flat-art': 'Graphic' };
+const KIND: Record<string, string> = {
+  photo: 'Photo',
+  logo: 'Logo',
+  'digital-or-flat-graphic': 'Graphic',
+  'painting-or-drawing': 'Painting or drawing',
+  // Rows analysed before the split of drawing-or-flat-art (docs/analysis-medium.md).
+  'drawing-or-flat-art': 'Graphic',
+};
 const MIN_OBJECT_SCORE = 0.5;
 const MAX_OBJECTS = 3;
 const MAX_TEXT_CHARS = 80;
@@ -72,7 +82,8 @@ const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(
 
 export function altText(analysis: AltTextAnalysis | undefined): string {
   if (!analysis) return '';
-  const kind = analysis.medium_detected ? KIND[analysis.medium_detected] : undefined;
+  const medium = analysis.medium_detected;
+  const kind = medium && Object.hasOwn(KIND, medium) ? KIND[medium] : undefined;
   const labels = objectLabels(analysis.detected_objects);
   const subject = labels.length > 0 ? joinWords(labels) : (analysis.subject_matter?.trim() ?? '');
   const sentences: string[] = [];

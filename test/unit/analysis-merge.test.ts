@@ -24,7 +24,7 @@ describe('mergeAnalysis', () => {
     version: '1',
     report: {
       fields: {
-        medium_detected: { value: 'drawing-or-flat-art', confidence: 0.8 },
+        medium_detected: { value: 'digital-or-flat-graphic', confidence: 0.8 },
         subject_matter: { value: 'animals', confidence: 0.5 },
         moderation: { value: { flagged: true, scores: { porn: 0.9 } }, confidence: 0.9 },
       },
@@ -35,7 +35,7 @@ describe('mergeAnalysis', () => {
 
   it('lets a later provider replace a field and records who reported each one', () => {
     const row = mergeAnalysis([local, models]);
-    expect(row.medium_detected).toBe('drawing-or-flat-art');
+    expect(row.medium_detected).toBe('digital-or-flat-graphic');
     expect(row.quality_score).toBe(71);
     expect(row.dominant_colors).toBe('["#101010"]');
     expect(JSON.parse(row.field_sources as string)).toMatchObject({

@@ -5,7 +5,8 @@
  * descriptions of the detections and colour statistics; nothing here claims
  * an art-historical style it cannot see.
  */
-import type { MediumHint } from '../../images/medium-hint.js';
+import { classifyMedium } from '../../images/medium-classifier.js';
+import { hintFor, type MediumHint } from '../../images/medium-hint.js';
 import type { DetectedFace, DetectedObject } from './model-protocol.js';
 
 export interface Label {
@@ -57,7 +58,7 @@ export function subjectMatter(
   words: number,
   medium: MediumHint,
 ): Label {
-  if (medium.medium !== 'photo') {
+  if (medium.medium === 'digital-or-flat-graphic') {
     // A detector trained on photos names shapes in flat art at random ("kite"): only text counts there.
     return { value: words > 0 ? 'graphic, text' : 'graphic', confidence: round(medium.confidence) };
   }
@@ -88,11 +89,15 @@ export function styleClassification(
   medium: MediumHint,
   meanSaturation: number,
 ): Label {
-  if (medium.medium !== 'photo') {
+  if (medium.medium === 'digital-or-flat-graphic') {
     return words > 0
       ? { value: 'typographic graphic', confidence: round(medium.confidence * 0.9) }
       : { value: 'flat graphic', confidence: round(medium.confidence) };
   }
+  // Only a photo gets a photographic style; nothing finer is measurable for art or an unknown medium.
+  if (medium.medium === 'painting-or-drawing')
+    return { value: 'painting or drawing', confidence: medium.confidence };
+  if (medium.medium === 'unknown') return { value: 'unknown', confidence: 0 };
   const face = faces.find((candidate) => area(candidate.box) >= PORTRAIT_FACE_AREA);
   const monochrome = meanSaturation < 0.08;
   const prefix = monochrome ? 'monochrome ' : '';
@@ -105,13 +110,8 @@ export function styleClassification(
   return { value: `${prefix}photograph`, confidence: round(medium.confidence) };
 }
 
-/** The colour hint, corrected by the moderation model's "drawing" class when it is sure. */
-export function refinedMedium(hint: MediumHint, drawing: number | undefined): Label {
-  if (drawing !== undefined && drawing >= 0.6 && hint.medium === 'photo') {
-    return { value: 'drawing-or-flat-art', confidence: round(drawing) };
-  }
-  if (drawing !== undefined && hint.medium !== 'photo') {
-    return { value: hint.medium, confidence: round(Math.max(hint.confidence, drawing)) };
-  }
-  return { value: hint.medium, confidence: hint.confidence };
+/** The pixel hint re-classified with the moderation model's drawing score (when it ran). */
+export function refinedMedium(hint: MediumHint, drawing: number | undefined): MediumHint {
+  if (drawing === undefined) return hint;
+  return hintFor(classifyMedium(hint.evidence, drawing), hint.evidence, hint.logoLike);
 }

@@ -162,16 +162,18 @@ function reportFrom(
     };
   }
   const ranAny = ranDetector || text !== undefined || scores !== undefined;
+  // The pixel evidence re-classified with the drawing score; subject and style follow that medium.
+  const medium = refinedMedium(hint, scores?.drawing);
   if (ranAny) {
-    fields.medium_detected = labelField(refinedMedium(hint, scores?.drawing));
-    fields.subject_matter = labelField(subjectMatter(objects ?? [], faces ?? [], words, hint));
+    fields.medium_detected = { value: medium.value, confidence: medium.confidence };
+    fields.subject_matter = labelField(subjectMatter(objects ?? [], faces ?? [], words, medium));
     fields.style_classification = labelField(
-      styleClassification(objects ?? [], faces ?? [], words, hint, meanSaturation),
+      styleClassification(objects ?? [], faces ?? [], words, medium, meanSaturation),
     );
   }
   return {
     fields,
-    raw: { ...models, text, medium: hint },
+    raw: { ...models, text, medium },
     usedModels: ranAny,
   };
 }
