@@ -70,4 +70,21 @@ export default tseslint.config(
     },
   },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  {
+    // The dashboard's browser script: plain JavaScript, run by the browser, not by Node.
+    files: ['assets/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: {
+        document: 'readonly',
+        window: 'readonly',
+        location: 'readonly',
+        fetch: 'readonly',
+        HTMLFormElement: 'readonly',
+        setInterval: 'readonly',
+      },
+    },
+  },
 );

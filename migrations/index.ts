@@ -13,6 +13,11 @@ import * as mediaThumbhash from './20261201020000_media_thumbhash.js';
 import * as httpUploads from './20261201030000_http_uploads.js';
 import * as stepCosts from './20261201040000_step_costs.js';
 import * as adminAuditAndPause from './20261201050000_admin_audit_and_pause.js';
+import * as dashboardSessions from './20261201060000_dashboard_sessions.js';
+import * as providerCacheAndCost from './20261201070000_provider_cache_and_cost.js';
+import * as claimPriority from './20261201080000_claim_priority.js';
+import * as onDemandRenders from './20261201090000_on_demand_renders.js';
+import * as eventsFinishedIndex from './20261201100000_events_finished_index.js';
 
 export interface Migration {
   readonly name: string;
@@ -31,4 +36,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '20261201030000_http_uploads', ...httpUploads },
   { name: '20261201040000_step_costs', ...stepCosts },
   { name: '20261201050000_admin_audit_and_pause', ...adminAuditAndPause },
+  { name: '20261201060000_dashboard_sessions', ...dashboardSessions },
+  { name: '20261201070000_provider_cache_and_cost', ...providerCacheAndCost },
+  { name: '20261201080000_claim_priority', ...claimPriority },
+  { name: '20261201090000_on_demand_renders', ...onDemandRenders },
+  { name: '20261201100000_events_finished_index', ...eventsFinishedIndex },
 ];

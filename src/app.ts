@@ -3,7 +3,7 @@
  * from a Config, and nothing else. Commands call into it; it calls down.
  */
 import { adminSettingsOf } from './admin/admin-context.js';
-import { adminKeysOf, isMainApiConfigured, retentionPolicy, type Config } from './config.js';
+import { adminKeysOf, isMainApiConfigured, readOnlyKeysOf, retentionPolicy, type Config } from './config.js';
 import { MainApiAuthState } from './intake/main-api-auth.js';
 import { MainApiClient } from './intake/main-api-client.js';
 import { MainApiPoller } from './intake/main-api-poller.js';
@@ -14,7 +14,7 @@ import { waitForDatabase } from './db/wait-for-database.js';
 import type { Logger } from './log.js';
 import { WorkerLoop, type WorkerLoopOptions } from './queue/worker-loop.js';
 import { createServer } from './http/server.js';
-import { VariantLookup } from './http/variant-lookup.js';
+import { VariantLookup, onDemandRendererFor } from './http/variant-lookup.js';
 import { createImageRuntime, type ImageRuntime } from './images/image-runtime.js';
 import { closeProviders, createProviders, logProviders } from './analysis/configured-providers.js';
 import type { AnalysisProvider } from './analysis/analysis-provider.js';
@@ -66,12 +66,19 @@ export class App {
       remote: storageLocation(config).kind === 's3',
       cacheDir: config.serveCacheDir,
       cacheBytes: config.serveCacheMb * 1024 * 1024,
+      memoryCacheBytes: config.serveMemoryCacheMb * 1024 * 1024,
       log,
       onCacheResult: this.metrics.onServeCache,
     });
     this.lookup = new VariantLookup(this.db);
-    this.providers = createProviders(config, log);
+    this.providers = createProviders(config, log, {
+      onProviderCost: this.metrics.onProviderCost,
+      onProviderCacheHit: this.metrics.onProviderCacheHit,
+    });
     this.images = createImageRuntime(config.imageMemoryMb);
+    this.lookup.enableOnDemand(
+      onDemandRendererFor(config, this.db, this.storage, this.images, log, this.metrics),
+    );
     if (isMainApiConfigured(config)) {
       this.mainApiAuth = new MainApiAuthState(log, AUTH_PAUSE_MS);
       this.mainApi = new MainApiClient({
@@ -152,6 +159,11 @@ export class App {
 
   private async startServer(): Promise<void> {
     this.metrics.watchQueue(this.db, localDiskDir(this.config));
+    this.metrics.watchHealth(this.db, {
+      leaseMs: this.config.leaseMs,
+      diskAlertPercent: this.config.diskAlertPercent,
+      mainApiAuthProblem: () => this.mainApiAuth?.currentProblem(),
+    });
     await this.variants.start();
     this.server = createServer({
       db: this.db,
@@ -164,6 +176,8 @@ export class App {
       log: this.log,
       mediaApiKey: this.config.mediaApiKey,
       adminKeys: adminKeysOf(this.config),
+      readOnlyKeys: readOnlyKeysOf(this.config),
+      ...(this.config.trustProxy ? { trustProxy: this.config.trustProxy } : {}),
       apiRateLimit: this.config.apiRateLimit,
       diskAlertPercent: this.config.diskAlertPercent,
       mainApiAuthProblem: () => this.mainApiAuth?.currentProblem(),
@@ -174,6 +188,15 @@ export class App {
         retention: retentionPolicy(this.config),
       },
       admin: { store: this.storage, settings: adminSettingsOf(this.config) },
+      ...(this.config.dashboard
+        ? {
+            dashboard: {
+              sessionHours: this.config.dashboardSessionHours,
+              idleMinutes: this.config.dashboardIdleMinutes,
+              cookieSecure: this.config.dashboardCookieSecure,
+            },
+          }
+        : {}),
     });
     const address = await this.server.listen({ host: this.config.httpHost, port: this.config.httpPort });
     this.log.info({ address }, 'HTTP server listening');

@@ -19,7 +19,10 @@ import {
   text,
 } from './config-parsers.js';
 import { option, optional, type ParsedSoFar } from './config-row.js';
+import { DASHBOARD_OPTIONS } from './config-dashboard-options.js';
 import { STORAGE_OPTIONS } from './config-storage-options.js';
+import { SERVE_OPTIONS } from './config-serve-options.js';
+import { PROVIDER_OPTIONS } from './config-provider-options.js';
 import { parseDatabaseUrl } from './db/database-url.js';
 import { parseAdminKey, parseAdminKeys } from './http/api-keys.js';
 import { parseRetentionDays } from './retention.js';
@@ -49,6 +52,7 @@ export const OPTIONS = [
     doc: 'how long start-up waits for an unreachable database (0: fail at once); unset: for ever for run and migrate, 0 for the other commands',
   }),
   ...STORAGE_OPTIONS,
+  ...SERVE_OPTIONS,
   optional({
     key: 'mainApiUrl',
     env: 'MAIN_API_URL',
@@ -77,6 +81,7 @@ export const OPTIONS = [
     parse: parseAdminKey,
     doc: 'one admin key, named "admin" in the audit (or use ADMIN_API_KEYS)',
   }),
+  ...DASHBOARD_OPTIONS,
   option({
     key: 'apiRateLimit',
     env: 'API_RATE_LIMIT',
@@ -315,5 +320,6 @@ export const OPTIONS = [
     parse: positiveInt,
     doc: 'timeout of one remote analysis call',
   }),
+  ...PROVIDER_OPTIONS,
   option({ key: 'logLevel', env: 'LOG_LEVEL', default: 'info', parse: logLevel, doc: LOG_LEVELS.join('|') }),
 ] as const;

@@ -9,6 +9,7 @@ import type { RetentionPolicy } from './retention.js';
 import type { LogLevel } from './config-parsers.js';
 import { OPTIONS } from './config-options.js';
 import { crossFieldProblems } from './config-rules.js';
+import { providerOptionProblems } from './config-provider-options.js';
 import type { Config } from './config-type.js';
 
 export type { Config };
@@ -59,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, unknown
     problems.push('ANALYSIS_PROVIDERS includes remote, so ANALYSIS_REMOTE_URL must be set');
   }
   problems.push(...crossFieldProblems(values));
+  problems.push(...providerOptionProblems(values));
   if (problems.length > 0) throw new UsageError(`invalid configuration: ${problems.join('; ')}`);
   return Object.freeze(values as Config);
 }
@@ -68,15 +70,27 @@ export function adminKeysOf(config: Pick<Config, 'adminApiKeys' | 'adminApiKey'>
   return [...(config.adminApiKeys ?? []), ...(config.adminApiKey ?? [])];
 }
 
+/** READONLY_API_KEYS, or none. */
+export function readOnlyKeysOf(config: Pick<Config, 'readOnlyApiKeys'>): NamedKey[] {
+  return [...(config.readOnlyApiKeys ?? [])];
+}
+
 function adminKeyProblems(values: Partial<Record<keyof Config, unknown>>): string[] {
-  const keys = adminKeysOf(values as Pick<Config, 'adminApiKeys' | 'adminApiKey'>);
+  const admin = adminKeysOf(values as Pick<Config, 'adminApiKeys' | 'adminApiKey'>);
+  const readOnly = readOnlyKeysOf(values as Pick<Config, 'readOnlyApiKeys'>);
+  const keys = [...admin, ...readOnly];
   const problems: string[] = [];
-  if (values.adminApiKeys !== undefined && keys.filter((k) => k.name === 'admin').length > 1)
+  const shared = readOnly.find((k) => admin.some((a) => a.name === k.name));
+  if (shared) problems.push(`READONLY_API_KEYS names a key "${shared.name}" that an admin key is named too`);
+  if (readOnly.some((k) => k.key === values.mediaApiKey))
+    problems.push('a read-only key is the same as MEDIA_API_KEY');
+  if (values.adminApiKeys !== undefined && admin.filter((k) => k.name === 'admin').length > 1)
     problems.push(
       'ADMIN_API_KEYS names a key "admin", which is the name ADMIN_API_KEY is given: use one of the two',
     );
-  if (new Set(keys.map((k) => k.key)).size < keys.length) problems.push('two admin keys are the same key');
-  if (keys.some((k) => k.key === values.mediaApiKey))
+  if (new Set(keys.map((k) => k.key)).size < keys.length)
+    problems.push('two admin or read-only keys are the same key');
+  if (admin.some((k) => k.key === values.mediaApiKey))
     problems.push('an admin key is the same as MEDIA_API_KEY: the platform would hold admin rights');
   return problems;
 }

@@ -8,9 +8,19 @@ import type { Db } from './db/connect.js';
 import { readPauseState } from './db/fleet-pause.js';
 import { countByStatus, countCallbackResults, countGaveUp, oldestPendingAgeMs } from './db/queue-stats.js';
 import { storageStats } from './db/storage-stats.js';
+import { listLiveWorkers } from './db/workers.js';
 import { diskUsage } from './storage/disk-usage.js';
 
 const PREFIX = 'media_worker_';
+
+/** What /readyz and `stats` judge by, handed over so alerts can use the same thresholds. */
+export interface HealthSources {
+  /** A worker is live while its heartbeat is younger than this (LEASE_MS, as `stats` counts). */
+  leaseMs: number;
+  diskAlertPercent: number;
+  /** Why this process paused main API traffic (401/403), or undefined. */
+  mainApiAuthProblem: () => string | undefined;
+}
 
 /** The same promise for every caller within `ms`: collectors of one scrape share one query. */
 function sharedFor<T>(ms: number, load: () => Promise<T>): () => Promise<T> {
@@ -84,6 +94,30 @@ export class Metrics {
     name: `${PREFIX}serve_cache_total`,
     help: 'Variants /serve read through the local cache of a bucket: hit, miss (fetched and cached), bypass (read from the bucket).',
     labelNames: ['result'],
+    registers: [this.registry],
+  });
+  private readonly onDemandRenders = new Counter({
+    name: `${PREFIX}on_demand_renders_total`,
+    help: 'On-demand variants this process rendered (ON_DEMAND_SIZES), by size and format.',
+    labelNames: ['size', 'format'],
+    registers: [this.registry],
+  });
+  private readonly providerCost = new Counter({
+    name: `${PREFIX}provider_cost_total`,
+    help: 'What paid analysis provider calls cost at the configured prices (currency of the prices), by provider.',
+    labelNames: ['provider'],
+    registers: [this.registry],
+  });
+  private readonly providerCacheHits = new Counter({
+    name: `${PREFIX}provider_cache_hits_total`,
+    help: 'Paid analysis provider answers reused from the cache instead of a new call, by provider.',
+    labelNames: ['provider'],
+    registers: [this.registry],
+  });
+  private readonly providerCostSaved = new Counter({
+    name: `${PREFIX}provider_cost_saved_total`,
+    help: 'What the cache hits did not spend (what the reused answers had cost), by provider.',
+    labelNames: ['provider'],
     registers: [this.registry],
   });
   private readonly scrapeFailures = new Counter({
@@ -173,12 +207,49 @@ export class Metrics {
       [],
       async (gauge) => gauge.set((await storage()).dedup.bytesSaved),
     );
+    // Free and size come from one statfs per scrape.
+    const disk = sharedFor(1000, () => diskUsage(storageDir));
     this.scrapedGauge(
       'disk_free_bytes',
       'Free bytes on the storage file system (for unprivileged users).',
       [],
-      async (gauge) => gauge.set((await diskUsage(storageDir)).freeBytes),
+      async (gauge) => gauge.set((await disk()).freeBytes),
     );
+    this.scrapedGauge('disk_size_bytes', 'Size of the storage file system.', [], async (gauge) =>
+      gauge.set((await disk()).totalBytes),
+    );
+  }
+
+  /** The fleet's live workers, the main API auth pause and DISK_ALERT_PERCENT, for alerting. */
+  watchHealth(db: Db, sources: HealthSources): void {
+    this.scrapedGauge(
+      'live_workers',
+      'Workers whose heartbeat is younger than LEASE_MS, fleet-wide (the live workers of `stats`).',
+      [],
+      async (gauge) => gauge.set((await listLiveWorkers(db, sources.leaseMs)).length),
+    );
+    this.processGauge(
+      'main_api_auth_paused',
+      'This process: 1 while main API traffic is paused because the main API refused our key (401/403), else 0.',
+      () => (sources.mainApiAuthProblem() === undefined ? 0 : 1),
+    );
+    this.processGauge(
+      'disk_alert_percent',
+      'DISK_ALERT_PERCENT: the disk use (percent) at which /readyz fails its disk check.',
+      () => sources.diskAlertPercent,
+    );
+  }
+
+  /** A gauge of this process's own state, read when scraped (nothing to fail). */
+  private processGauge(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name: `${PREFIX}${name}`,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
   }
 
   /**
@@ -224,6 +295,14 @@ export class Metrics {
     this.intakeSkipped.inc(skipped);
   };
   readonly onServeCache = (result: 'hit' | 'miss' | 'bypass'): void => this.serveCache.inc({ result });
+  readonly onProviderCost = (provider: string, cost: number): void =>
+    this.providerCost.inc({ provider }, cost);
+  readonly onProviderCacheHit = (provider: string, saved: number): void => {
+    this.providerCacheHits.inc({ provider });
+    this.providerCostSaved.inc({ provider }, saved);
+  };
+  readonly onOnDemandRender = (size: string, format: string): void =>
+    this.onDemandRenders.inc({ size, format });
   readonly onServed = (status: number, format: string, seconds: number): void => {
     this.serveRequests.inc({ status: String(status), format });
     this.serveDuration.observe(seconds);

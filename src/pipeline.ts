@@ -22,7 +22,8 @@ import type { ObjectStore } from './storage/object-store.js';
 export type PipelineConfig = Pick<
   Config,
   'maxInputPixels' | 'maxUploadBytes' | 'goneConfirmMs' | 'publicBaseUrl'
->;
+> &
+  Partial<Pick<Config, 'onDemandSizes'>>;
 
 /** What the steps share with the rest of the process; whoever builds the pipeline owns and closes them. */
 export interface PipelineParts {
@@ -54,7 +55,11 @@ export function buildPipeline(
       ...(mainApi ? { mainApiHeldUntilMs: () => mainApi.heldUntilMs() } : {}),
     }),
     createAnalyseStep({ ...decoding, providers }),
-    createResizeStep({ ...decoding, ...(metrics ? { onVariantWritten: metrics.onVariantWritten } : {}) }),
+    createResizeStep({
+      ...decoding,
+      ...(metrics ? { onVariantWritten: metrics.onVariantWritten } : {}),
+      ...(config.onDemandSizes ? { onDemandSizes: config.onDemandSizes } : {}),
+    }),
     createCallbackStep({ db, mainApi, publicBaseUrl: config.publicBaseUrl }),
   ];
 }

@@ -18,6 +18,8 @@ export interface WrkOptions {
   durationSeconds: number;
   /** wrk threads (default 1: the other core is the server's). */
   threads?: number;
+  /** Sent with every request (Accept, If-None-Match). */
+  headers?: Record<string, string>;
 }
 
 export interface WrkResult {
@@ -36,12 +38,16 @@ export function hasWrk(): boolean {
   return spawnSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' }).status === 0;
 }
 
-function script(paths: string[]): string {
+function script(paths: string[], headers: Record<string, string>): string {
+  const table = Object.entries(headers)
+    .map(([name, value]) => `[${JSON.stringify(name)}] = ${JSON.stringify(value)}`)
+    .join(', ');
   return `local paths = { ${paths.map((p) => JSON.stringify(p)).join(', ')} }
+local headers = { ${table} }
 local i = 0
 request = function()
   i = i % #paths + 1
-  return wrk.format("GET", paths[i])
+  return wrk.format("GET", paths[i], headers)
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -55,7 +61,7 @@ end
 export async function runWrk(options: WrkOptions): Promise<WrkResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-worker-wrk-'));
   const file = path.join(dir, 'paths.lua');
-  fs.writeFileSync(file, script(options.paths));
+  fs.writeFileSync(file, script(options.paths, options.headers ?? {}));
   try {
     const { stdout } = await promisify(execFile)('wrk', [
       `-t${options.threads ?? 1}`,

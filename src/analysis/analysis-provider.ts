@@ -8,7 +8,7 @@ import type { DecodedImage } from '../images/decode-once.js';
 import type { BackgroundRemoval } from '../images/remove-background.js';
 import type { Role } from '../media-roles.js';
 
-export const PROVIDER_NAMES = ['local', 'models', 'remote'] as const;
+export const PROVIDER_NAMES = ['local', 'models', 'remote', 'openai', 'google'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 /** The media_ai_analysis fields a provider may report (JSON columns hold structured values). */
@@ -27,7 +27,10 @@ export type AnalysisField =
   | 'moderation'
   | 'medium_detected'
   | 'subject_matter'
-  | 'style_classification';
+  | 'style_classification'
+  | 'caption'
+  | 'alt_text'
+  | 'quality_assessment';
 
 /** One reported value; confidence in 0–1, or null where the value is a measurement, not a guess. */
 export interface FieldReport {
@@ -45,6 +48,10 @@ export interface ProviderReport {
   version?: string;
   /** What the call itself took, as the provider counts it (bytes sent, requests, a service's own usage): the step's cost. */
   usage?: Record<string, unknown>;
+  /** Paid providers: what the call cost at the configured prices; null when no price is configured. */
+  cost?: number | null;
+  /** Paid providers: the service reported no usage, so `cost` is an estimate (docs/analysis-providers.md). */
+  costEstimated?: boolean;
 }
 
 export interface AnalysisInput {
@@ -68,9 +75,33 @@ export interface ModelDescription {
   unavailable?: string;
 }
 
+/**
+ * A provider whose calls are paid for (openai, google): what its answers are
+ * cached under, its daily budget, and the gate that caps its concurrency.
+ * The analyse step reads the cache and the budget (billed-run.ts) before it
+ * calls analyse().
+ */
+export interface ProviderBilling {
+  /** The model (or API) that answers: part of the cache key. */
+  readonly model: string;
+  /** Changes whenever the request (prompt, schema, features) changes: part of the cache key. */
+  readonly promptVersion: string;
+  /** Spend per UTC day after which the provider is skipped; undefined: no budget. */
+  readonly dailyBudget: number | undefined;
+  /** The process's metrics (metrics.ts), when it has them. */
+  readonly hooks?: BillingHooks;
+}
+
+/** What a paid provider's calls move in the metrics. */
+export interface BillingHooks {
+  onProviderCost?(provider: string, cost: number): void;
+  onProviderCacheHit?(provider: string, saved: number): void;
+}
+
 export interface AnalysisProvider {
   readonly name: ProviderName;
   readonly version: string;
+  readonly billing?: ProviderBilling;
   describe(): ModelDescription[];
   analyse(input: AnalysisInput): Promise<ProviderReport>;
   close(): Promise<void>;

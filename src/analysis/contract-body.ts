@@ -34,6 +34,10 @@ export interface ContractAnalysis {
   exif: unknown;
   provider: string | null;
   provider_version: string | null;
+  /** Additive (issue 19): what a vision-language provider wrote; null without one. */
+  caption: string | null;
+  alt_text: string | null;
+  quality_assessment: unknown;
 }
 
 /** A value, or null when it has none (the mapper gives undefined for NULL or unreadable JSON). */
@@ -64,6 +68,9 @@ export function contractAnalysis(row: AnalysisRecord): ContractAnalysis {
     exif: orNull(row.exif_summary),
     provider: row.provider,
     provider_version: row.provider_version,
+    caption: row.caption,
+    alt_text: row.alt_text,
+    quality_assessment: orNull(row.quality_assessment),
   };
 }
 
@@ -81,6 +88,9 @@ const COMPLETE_FIELDS = [
   'detected_text',
   'moderation',
   'flagged',
+  'caption',
+  'alt_text',
+  'quality_assessment',
 ] as const satisfies ReadonlyArray<keyof ContractAnalysis>;
 
 export interface CompleteAnalysisItem {

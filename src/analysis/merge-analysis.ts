@@ -27,6 +27,8 @@ const SCALAR_COLUMNS: Partial<Record<AnalysisField, number>> = {
   medium_detected: 100,
   subject_matter: 255,
   style_classification: 100,
+  caption: 300,
+  alt_text: 500,
 };
 /** Labels whose confidences make the row's overall confidence_score. */
 const CLASSIFICATIONS: AnalysisField[] = ['medium_detected', 'subject_matter', 'style_classification'];

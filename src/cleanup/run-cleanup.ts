@@ -15,7 +15,10 @@ import {
 } from '../db/cleanup-selections.js';
 import type { Db } from '../db/connect.js';
 import { requeueItems } from '../db/requeue-items.js';
+import { listStoredVariants } from '../db/servable-variants.js';
+import { findServedItem } from '../db/served-item.js';
 import { failUnclaimedItem } from '../db/unclaimed-failure.js';
+import { missingOnDemandVariants } from '../images/on-demand-sizes.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { deleteItem, deleteOriginal } from './delete-item.js';
 
@@ -119,9 +122,22 @@ async function expireOriginals(
 ): Promise<number[]> {
   const done: number[] = [];
   for (const { id, bulkPath } of await originalsCompletedBefore(db, completedBefore)) {
+    if (await neededOnDemand(db, id)) continue;
     if (options.dryRun || (await deleteOriginal(db, storage, id, bulkPath))) done.push(id);
   }
   return done;
+}
+
+/**
+ * The originals rule for on-demand sizes (docs/serving-performance.md): an
+ * original is kept past ORIGINALS_RETENTION_DAYS for as long as the item
+ * lacks an on-demand variant it can have (the first request for it renders
+ * from the original); once every one is stored (served once, or made by
+ * `media-worker render`), the days apply as before.
+ */
+async function neededOnDemand(db: Db, id: number): Promise<boolean> {
+  const item = await findServedItem(db, id);
+  return item !== undefined && missingOnDemandVariants(item, await listStoredVariants(db, id)).length > 0;
 }
 
 /**

@@ -14,7 +14,8 @@ import { ImageMemoryBudget } from '../images/memory-budget.js';
 import { closeProviders, createProviders } from '../analysis/configured-providers.js';
 import type { AnalysisProvider, ModelDescription } from '../analysis/analysis-provider.js';
 import { createLogger } from '../log.js';
-import { configFor, formatTable, printJson } from './context.js';
+import { configFor, formatTable, printJson, withDatabase } from './context.js';
+import { providerStatus, type ProviderStatus } from '../db/provider-status.js';
 
 interface ProviderCheck {
   provider: string;
@@ -78,6 +79,40 @@ function printChecks(checks: ProviderCheck[]): void {
   }
 }
 
+/**
+ * The paid providers' fleet-wide state from the database (paused, over
+ * budget, today's spend, the cache); a string saying why when the database
+ * cannot be read: doctor checks the install, it must work without one.
+ */
+async function paidProviderStatus(
+  command: Command,
+  providers: readonly AnalysisProvider[],
+): Promise<ProviderStatus[] | string> {
+  const paid = providers.flatMap((p) =>
+    p.billing ? [{ name: p.name, dailyBudget: p.billing.dailyBudget }] : [],
+  );
+  if (paid.length === 0) return [];
+  try {
+    return await withDatabase(command, ({ db }) => providerStatus(db, paid), { readOnly: true });
+  } catch (error) {
+    return `unknown (${(error as Error).message})`;
+  }
+}
+
+function printStatus(status: ProviderStatus[] | string): void {
+  if (typeof status === 'string') return console.log(`paid providers' state: ${status}`);
+  for (const s of status) {
+    const state =
+      s.state === 'paused'
+        ? `PAUSED until ${new Date(s.paused_until!).toISOString()} (${s.pause_reason})`
+        : s.state;
+    const budget = s.daily_budget === null ? 'no budget' : `budget ${s.daily_budget}`;
+    console.log(
+      `${s.provider}: ${state}; ${s.day}: ${s.calls_today} call(s), spent ${s.spent_today} (${budget}), ${s.cache_hits_today} cache hit(s); cache: ${s.cache.entries} answer(s), ${s.cache.hits} hit(s), saved ${s.cache.saved}`,
+    );
+  }
+}
+
 export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
@@ -104,8 +139,12 @@ export function registerDoctorCommand(program: Command): void {
           });
         }
         if (file) fs.rmSync(path.dirname(file), { recursive: true, force: true });
-        if (options.json) printJson({ providers: config.analysisProviders, checks });
-        else printChecks(checks);
+        const paid = await paidProviderStatus(command, providers);
+        if (options.json) printJson({ providers: config.analysisProviders, checks, paid_providers: paid });
+        else {
+          printChecks(checks);
+          printStatus(paid);
+        }
         const broken = checks.some(
           (check) => check.models.some((model) => model.unavailable) || check.load?.ok === false,
         );

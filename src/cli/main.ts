@@ -14,7 +14,9 @@ import { registerHealCommand } from './heal-command.js';
 import { registerIngestCommand } from './ingest-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
 import { registerPauseCommands } from './pause-command.js';
+import { registerReanalyseCommand } from './reanalyse-command.js';
 import { registerRequeueCommand } from './requeue-command.js';
+import { registerRenderCommand } from './render-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerShowCommand } from './show-command.js';
 import { registerStatsCommand } from './stats-command.js';
@@ -43,6 +45,8 @@ function buildProgram(): Command {
     registerMigrateCommand,
     registerIngestCommand,
     registerRequeueCommand,
+    registerRenderCommand,
+    registerReanalyseCommand,
     registerHealCommand,
     registerStatsCommand,
     registerShowCommand,

@@ -52,8 +52,24 @@ function costCells(cost: ItemCost | StepCost | null): Array<string | number> {
   return [seconds(cost.wall_seconds), seconds(cost.cpu_seconds), cost.bytes_read, cost.bytes_written];
 }
 
+/** One call: provider, outcome, duration, and what it cost or saved when the provider is paid. */
 const providerCalls = (cost: StepCost | null) =>
-  (cost?.provider_calls ?? []).map((c) => `${c.provider} ${c.outcome} ${c.duration_ms}ms`).join(', ');
+  (cost?.provider_calls ?? [])
+    .map((c) => {
+      const paid = c.cache_hit
+        ? ` cache hit (saved ${c.saved_cost ?? '?'})`
+        : c.cost !== undefined
+          ? ` cost ${c.cost ?? '?'}`
+          : '';
+      return `${c.provider} ${c.outcome} ${c.duration_ms}ms${paid}`;
+    })
+    .join(', ');
+
+/** The paid providers' total for the item, when one was involved (the money is in the prices' unit). */
+function providerCostLine(cost: ItemCost | null): string | undefined {
+  if (!cost || cost.provider_cost === undefined) return undefined;
+  return `provider cost: ${cost.provider_cost ?? 'unpriced'} (saved by the cache: ${cost.provider_cost_saved ?? 0})`;
+}
 
 function renderDetail(detail: ItemDetail): string {
   const { media, checklist, steps, events, variants } = detail;
@@ -73,6 +89,8 @@ function renderDetail(detail: ItemDetail): string {
   if (media.callback_result)
     facts.push(`main API answer to the completion: ${CALLBACK_RESULT_TEXT[media.callback_result]}`);
   if (media.callback_resends > 0) facts.push(`lost callback re-sent ${media.callback_resends} time(s)`);
+  const paid = providerCostLine(view.cost);
+  if (paid) facts.push(paid);
   const stepTable = formatTable([
     ['step', 'state', 'attempts', 'wall s', 'cpu s', 'read', 'written', 'provider calls'],
     ...steps.map((s) => {

@@ -39,6 +39,10 @@ export interface AnalysisRecord {
   perceptual_hash: string | null;
   provider: string | null;
   provider_version: string | null;
+  /** From a vision-language provider (openai): a one-sentence caption, alt text, and a quality judgement with reasons. */
+  caption: string | null;
+  alt_text: string | null;
+  quality_assessment: unknown;
   created_at: number;
   updated_at: number;
 }
@@ -66,6 +70,9 @@ const ANALYSIS_READERS: ColumnReaders<AnalysisRecord> = {
   perceptual_hash: toTextOrNull,
   provider: toTextOrNull,
   provider_version: toTextOrNull,
+  caption: toTextOrNull,
+  alt_text: toTextOrNull,
+  quality_assessment: parseJson,
   created_at: toNumber,
   updated_at: toNumber,
 };

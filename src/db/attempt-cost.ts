@@ -9,10 +9,18 @@ import { parseJson } from './row-values.js';
 /** One call to an analysis provider during the attempt. */
 export interface ProviderCall {
   provider: string;
-  outcome: 'ok' | 'failed';
+  /** skipped: a paid provider not called (paused, or over its daily budget). */
+  outcome: 'ok' | 'failed' | 'skipped';
   duration_ms: number;
   /** What the provider reported about itself: version, fields reported, its own usage figures, or the error. */
   reported: Record<string, unknown>;
+  /** Paid providers: what the call cost at the configured prices (0 for a cache hit); null: no price configured. */
+  cost?: number | null;
+  /** Paid providers: the service reported no usage, so `cost` is an estimate (docs/analysis-providers.md). */
+  cost_estimated?: boolean;
+  /** Paid providers: the answer came from the cache (provider_cache), and what it had cost then. */
+  cache_hit?: boolean;
+  saved_cost?: number | null;
 }
 
 export interface AttemptCost {

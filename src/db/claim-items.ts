@@ -3,10 +3,12 @@
  * token and a lease, in one short transaction (solid_queue's select_and_lock).
  *
  * The lease is folded into next_attempt_at: a claimed row's next_attempt_at is
- * its lease end, so "due" already means "not leased by a live worker", and the
- * (state, next_attempt_at) index serves the whole query. On MySQL/MariaDB SKIP
- * LOCKED then locks only the rows it returns; on SQLite one UPDATE … RETURNING
- * is atomic on its own.
+ * its lease end, so "due" already means "not leased by a live worker". New
+ * work comes first (claim-priority.ts): the order is (priority,
+ * next_attempt_at, media_id), read straight from the (state, priority,
+ * next_attempt_at, media_id) index without a sort; rows not yet due are
+ * skipped inside the index. On MySQL/MariaDB SKIP LOCKED then locks only the
+ * rows it returns; on SQLite one UPDATE … RETURNING is atomic on its own.
  */
 import { randomUUID } from 'node:crypto';
 import { isMysql, type Db } from './connect.js';
@@ -39,9 +41,9 @@ const CLAIM_ASSIGNMENTS = `
   worker_id = ?, claim_token = ?, lease_expires_at = ?, next_attempt_at = ?, updated_at = ?`;
 
 /** The due rows, locked, skipping those another claim holds. Exported for the EXPLAIN test (it must run this text). */
-export const MYSQL_CLAIM_SELECT = `SELECT media_id, claim_token, worker_id FROM processing_checklist FORCE INDEX (checklist_claim_idx)
+export const MYSQL_CLAIM_SELECT = `SELECT media_id, claim_token, worker_id FROM processing_checklist FORCE INDEX (checklist_priority_claim_idx)
   WHERE state = 'queued' AND next_attempt_at <= ?
-  ORDER BY next_attempt_at, media_id LIMIT ? FOR UPDATE SKIP LOCKED`;
+  ORDER BY priority, next_attempt_at, media_id LIMIT ? FOR UPDATE SKIP LOCKED`;
 
 async function claimOnMysql(
   db: Db,
@@ -74,6 +76,11 @@ async function claimOnMysql(
   );
 }
 
+/** The SQLite claim's inner SELECT, for its EXPLAIN QUERY PLAN test. */
+export const SQLITE_CLAIM_SELECT = `SELECT media_id FROM processing_checklist INDEXED BY checklist_priority_claim_idx
+  WHERE state = 'queued' AND next_attempt_at <= ?
+  ORDER BY priority, next_attempt_at, media_id LIMIT ?`;
+
 async function claimOnSqlite(
   db: Db,
   options: ClaimOptions,
@@ -83,10 +90,7 @@ async function claimOnSqlite(
   const leaseEnd = now + options.leaseMs;
   const rows = (await db.raw(
     `UPDATE processing_checklist SET ${CLAIM_ASSIGNMENTS}
-      WHERE media_id IN (
-        SELECT media_id FROM processing_checklist
-         WHERE state = 'queued' AND next_attempt_at <= ?
-         ORDER BY next_attempt_at, media_id LIMIT ?)
+      WHERE media_id IN (${SQLITE_CLAIM_SELECT})
       RETURNING media_id, claim_token, taken_over_from`,
     [options.workerId, token, leaseEnd, leaseEnd, now, now, options.limit],
   )) as Array<{ media_id: number; claim_token: string; taken_over_from: string | null }>;

@@ -13,6 +13,7 @@
  * heal backoff's ceiling (a day) for as long as it takes.
  */
 import type { Db } from './connect.js';
+import { BACKGROUND_WORK_PRIORITY } from './claim-priority.js';
 import { insertEvent, retryDbTransaction } from './fenced-update.js';
 import { toChecklistRecord, type ChecklistRecord } from './records.js';
 import type { RawRow } from './row-values.js';
@@ -101,6 +102,8 @@ async function healOne(
           state: 'queued',
           heal_count: healCount + 1,
           next_attempt_at: now,
+          // A heal is background work: new uploads are claimed before it.
+          priority: BACKGROUND_WORK_PRIORITY,
           failed_step: null,
           failed_at: null,
           gave_up_at: null,

@@ -23,6 +23,26 @@ export interface MediaListFilters {
   until?: number;
   /** Only ids above this one (the cursor). */
   afterId?: number;
+  /**
+   * The dashboard's filters (GET /api/media does not offer them). id and
+   * main_api_id are a primary-key and a unique-index lookup. No index leads
+   * with failed_step or last_error_class: the plan reads media in id order
+   * and joins the checklist by its primary key, stopping after a page, so a
+   * rare match costs a pass over the table; acceptable for an operator's
+   * page, not a hot path (with status failed, checklist_heal_idx serves
+   * state and error class together).
+   */
+  mediaId?: number;
+  mainApiId?: number;
+  /** The step the checklist failed at (processing_checklist.failed_step). */
+  failedStep?: StepName;
+  /** The last error's class (INVALID_INPUT, TRANSIENT, …): of a failure, or of a retry still to come. */
+  errorClass?: string;
+  /**
+   * Only ids below this one (a previous page): read descending from it by the
+   * same indexes, answered ascending. Not with afterId.
+   */
+  beforeId?: number;
   limit: number;
 }
 
@@ -42,6 +62,8 @@ export interface MediaListPage {
   items: MediaListItem[];
   /** The last id of this page when there may be more, else null. */
   lastId: number | null;
+  /** With beforeId: the first id of this page when there may be earlier ones, else null. */
+  firstId?: number | null;
 }
 
 const MEDIA_COLUMNS = [
@@ -110,9 +132,14 @@ export function mediaListQuery(db: Db, filters: MediaListFilters): Knex.QueryBui
       'c.state',
       ...STEP_COLUMNS.map((column) => `c.${column}`),
     )
-    .orderBy('m.id', 'asc')
+    .orderBy('m.id', filters.beforeId === undefined ? 'asc' : 'desc')
     .limit(filters.limit + 1);
   if (filters.afterId !== undefined) void q.where('m.id', '>', filters.afterId);
+  if (filters.beforeId !== undefined) void q.where('m.id', '<', filters.beforeId);
+  if (filters.mediaId !== undefined) void q.where('m.id', filters.mediaId);
+  if (filters.mainApiId !== undefined) void q.where('m.main_api_id', filters.mainApiId);
+  if (filters.failedStep !== undefined) void q.where('c.failed_step', filters.failedStep);
+  if (filters.errorClass !== undefined) void q.where('c.last_error_class', filters.errorClass);
   if (filters.userId !== undefined) void q.where('m.user_id', filters.userId);
   if (filters.role !== undefined) void q.where('m.role', filters.role);
   if (filters.dataType !== undefined) void q.where('m.data_type', filters.dataType);
@@ -128,7 +155,8 @@ type ListRow = RawRow<MediaRecord, MediaColumn> & RawRow<ChecklistRecord, 'state
 
 export async function listMedia(db: Db, filters: MediaListFilters): Promise<MediaListPage> {
   const rows = (await mediaListQuery(db, filters)) as ListRow[];
-  const page = rows.slice(0, filters.limit);
+  const backwards = filters.beforeId !== undefined;
+  const page = backwards ? rows.slice(0, filters.limit).reverse() : rows.slice(0, filters.limit);
   const items = page.map((raw): MediaListItem => {
     const media = toMediaRecord<MediaColumn>(raw);
     const checklist = toChecklistRecord<'state' | StepStatusColumn>(raw);
@@ -145,5 +173,9 @@ export async function listMedia(db: Db, filters: MediaListFilters): Promise<Medi
       links: itemLinks(media.id),
     };
   });
-  return { items, lastId: rows.length > filters.limit ? (items.at(-1)?.media_id ?? null) : null };
+  const more = rows.length > filters.limit;
+  if (backwards)
+    // Read back from beforeId: the ids after this page exist (the page it came from).
+    return { items, lastId: items.at(-1)?.media_id ?? null, firstId: more ? items[0]!.media_id : null };
+  return { items, lastId: more ? (items.at(-1)?.media_id ?? null) : null };
 }

@@ -4,6 +4,7 @@
  * and reported; deleted items are never re-queued.
  */
 import type { Db } from './connect.js';
+import { BACKGROUND_WORK_PRIORITY } from './claim-priority.js';
 import { insertEvent, retryDbTransaction } from './fenced-update.js';
 import { findChecklist, findMedia, stepStates, toChecklistRecord, type ChecklistRecord } from './records.js';
 import type { RawRow } from './row-values.js';
@@ -77,6 +78,8 @@ async function requeueOne(db: Db, id: number, fromStep: StepName | undefined): P
           ...reset,
           state: 'queued',
           next_attempt_at: now,
+          // Requeues and re-renders are background work: new uploads are claimed before them.
+          priority: BACKGROUND_WORK_PRIORITY,
           claim_token: null,
           worker_id: null,
           lease_expires_at: null,

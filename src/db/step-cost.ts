@@ -21,6 +21,30 @@ export interface StepCost extends CostTotals {
 
 export interface ItemCost extends CostTotals {
   provider_call_count: number;
+  /**
+   * Present once a paid provider (openai, google) was called or its cache
+   * read (docs/analysis-providers.md): what the calls cost at the configured
+   * prices (null: none was priced), and what the cache hits did not spend.
+   */
+  provider_cost?: number | null;
+  provider_cost_saved?: number;
+  /** True when some of provider_cost is estimated (a service that reported no usage); absent otherwise. */
+  provider_cost_estimated?: boolean;
+}
+
+/** Sums of money, rounded to 1e-9: prices per 1,000 units make long fractions. */
+const roundMoney = (amount: number): number => Math.round(amount * 1e9) / 1e9;
+
+function providerMoney(
+  calls: readonly ProviderCall[],
+): Pick<ItemCost, 'provider_cost' | 'provider_cost_saved' | 'provider_cost_estimated'> {
+  if (!calls.some((call) => call.cost !== undefined || call.cache_hit)) return {};
+  const priced = calls.filter((call) => typeof call.cost === 'number');
+  return {
+    provider_cost: priced.length ? roundMoney(priced.reduce((sum, call) => sum + call.cost!, 0)) : null,
+    provider_cost_saved: roundMoney(calls.reduce((sum, call) => sum + (call.saved_cost ?? 0), 0)),
+    ...(priced.some((call) => call.cost_estimated === true) ? { provider_cost_estimated: true } : {}),
+  };
 }
 
 /**
@@ -60,5 +84,6 @@ export function itemCost(steps: ReadonlyArray<StepCost | null>): ItemCost | null
   return {
     ...totals(costed),
     provider_call_count: costed.reduce((sum, cost) => sum + cost.provider_calls.length, 0),
+    ...providerMoney(costed.flatMap((cost) => cost.provider_calls)),
   };
 }

@@ -33,7 +33,8 @@ export function adminRoute(keyring: ApiKeyring, spec: AdminRouteSpec): RouteShor
     ...(spec.querystring ? [onlyKnownFields('query', propertiesOf(spec.querystring))] : []),
   ];
   return {
-    onRequest: requireScope(keyring, 'admin'),
+    // Reads need the read scope (read-only keys hold it too); actions need admin.
+    onRequest: requireScope(keyring, spec.action !== undefined ? 'admin' : 'read'),
     ...(spec.action !== undefined ? { config: { adminAction: spec.action } } : {}),
     ...(checks.length > 0 ? { preValidation: checks } : {}),
     schema: {

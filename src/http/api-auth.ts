@@ -17,6 +17,7 @@ declare module 'fastify' {
 const NOBODY_HOLDS: Record<Scope, string> = {
   media: 'this server has no MEDIA_API_KEY (or admin key) configured: the media API answers nobody',
   admin: 'this server has no ADMIN_API_KEYS configured: the admin API answers nobody',
+  read: 'this server has no ADMIN_API_KEYS or READONLY_API_KEYS configured: the admin API answers nobody',
 };
 
 export function requireScope(keyring: ApiKeyring, scope: Scope): onRequestAsyncHookHandler {

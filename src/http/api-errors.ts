@@ -91,49 +91,75 @@ const PLUGIN_STATUS: Partial<Record<number, ApiErrorCode>> = {
   429: 'rate_limited',
 };
 
+/** What a failed request is, by what it is: the answer's code and message, and how to log it. */
+export interface ClassifiedError {
+  code: ApiErrorCode;
+  message: string;
+  field?: string;
+  /** outage: the database; fault: storage or a service; bug: anything else (logged with its stack). */
+  log: 'none' | 'outage' | 'fault' | 'bug';
+}
+
+export function classifyRequestError(error: FastifyError): ClassifiedError {
+  if (error.validation) {
+    const problem = schemaProblem(error);
+    return { code: 'bad_request', message: problem.message, field: problem.field, log: 'none' };
+  }
+  const known = error.statusCode === undefined ? undefined : PLUGIN_STATUS[error.statusCode];
+  if (known) return { code: known, message: error.message, log: 'none' };
+  if (isRetryableDbError(error) || isRetryableDbError((error as { cause?: unknown }).cause))
+    return {
+      code: 'unavailable',
+      message: 'the database is not answering; try again shortly',
+      log: 'outage',
+    };
+  if (isPassingFault(error))
+    return {
+      code: 'unavailable',
+      message: 'storage or a service this needs did not answer; try again shortly',
+      log: 'fault',
+    };
+  return {
+    code: 'internal_error',
+    message: 'the request could not be answered; try again later',
+    log: 'bug',
+  };
+}
+
+/** Logs a classified error: outages and faults once per repetition (RepeatedProblem), bugs every time. */
+export function createErrorReporter(log: Logger, what: string) {
+  const outage = new RepeatedProblem(log, `${what}: the database did not answer`);
+  const faults = new RepeatedProblem(log, `${what}: storage or a service did not answer`);
+  return (classified: ClassifiedError, error: FastifyError, request: FastifyRequest): void => {
+    if (classified.log === 'outage') outage.report(error, { url: request.url });
+    else if (classified.log === 'fault') faults.report(error, { url: request.url });
+    else if (classified.log === 'bug')
+      request.log.error({ err: error, url: request.url }, `${what}: the request failed`);
+  };
+}
+
 /**
  * The /api scope's error handler. A database outage fails every request while
  * it lasts: logged as one RepeatedProblem (a line per interval), not a line
  * per request.
  */
 export function createApiErrorHandler(log: Logger) {
-  const outage = new RepeatedProblem(log, 'API: the database did not answer');
-  const faults = new RepeatedProblem(log, 'API: storage or a service did not answer');
+  const report = createErrorReporter(log, 'API');
   return function apiErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-    if (error.validation) {
-      void sendBadRequest(reply, schemaProblem(error));
+    const classified = classifyRequestError(error);
+    report(classified, error, request);
+    if (classified.field !== undefined) {
+      void sendBadRequest(reply, { field: classified.field, message: classified.message });
       return;
     }
-    const known = error.statusCode === undefined ? undefined : PLUGIN_STATUS[error.statusCode];
-    if (known) {
-      void sendApiError(reply, known, error.message);
-      return;
-    }
-    if (isRetryableDbError(error) || isRetryableDbError((error as { cause?: unknown }).cause)) {
-      outage.report(error, { url: request.url });
-      void sendApiError(reply, 'unavailable', 'the database is not answering; try again shortly');
-      return;
-    }
-    if (isPassingFault(error)) {
-      faults.report(error, { url: request.url });
-      void sendApiError(
-        reply,
-        'unavailable',
-        'storage or a service this needs did not answer; try again shortly',
-      );
-      return;
-    }
-    request.log.error({ err: error, url: request.url }, 'API: the request failed');
-    void sendApiError(reply, 'internal_error', 'the API could not answer; try again later');
+    void sendApiError(
+      reply,
+      classified.code,
+      classified.code === 'internal_error' ? 'the API could not answer; try again later' : classified.message,
+    );
   };
 }
 
-/**
- * A fault that passes (errors.ts classifies it TRANSIENT or RATE_LIMIT on
- * purpose: a bucket's 503, a throttle), or an errno from the system (ENOSPC,
- * EIO, ECONNRESET): the request may work if sent again, so it is a 503, not
- * a 500 that reads as a bug. A plain bug (a TypeError) has neither.
- */
 function isPassingFault(error: unknown): boolean {
   const known = findMediaError(error);
   if (known) return known.errorClass === 'TRANSIENT' || known.errorClass === 'RATE_LIMIT';

@@ -1,14 +1,16 @@
 /**
- * Who may call the HTTP API: MEDIA_API_KEY (the platform: scope `media`) and
- * the named admin keys of ADMIN_API_KEYS / ADMIN_API_KEY (scopes `admin` and
- * `media`: an operator may also look at what the platform sees). A request
+ * Who may call the HTTP API: MEDIA_API_KEY (the platform: scope `media`), the
+ * named admin keys of ADMIN_API_KEYS / ADMIN_API_KEY (scopes `admin`, `read`
+ * and `media`: an operator may also look at what the platform sees), and the
+ * named read-only keys of READONLY_API_KEYS (scope `read`: the admin figures
+ * and the dashboard, without changing anything). A request
  * is identified by comparing its Bearer token with every key in constant
  * time: both sides are hashed first, so neither lengths nor which key
  * matched leak through timing.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-export const SCOPES = ['media', 'admin'] as const;
+export const SCOPES = ['media', 'admin', 'read'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface NamedKey {
@@ -70,11 +72,21 @@ interface Entry {
 export class ApiKeyring {
   private readonly entries: readonly Entry[];
 
-  constructor(mediaKey: string | undefined, adminKeys: readonly NamedKey[]) {
-    const entries: Entry[] = adminKeys.map(({ name, key }) => ({
-      principal: { name, scopes: ['admin', 'media'] },
-      digest: digest(key),
-    }));
+  constructor(
+    mediaKey: string | undefined,
+    adminKeys: readonly NamedKey[],
+    readOnlyKeys: readonly NamedKey[] = [],
+  ) {
+    const entries: Entry[] = [
+      ...adminKeys.map(({ name, key }) => ({
+        principal: { name, scopes: ['admin', 'read', 'media'] as const },
+        digest: digest(key),
+      })),
+      ...readOnlyKeys.map(({ name, key }) => ({
+        principal: { name, scopes: ['read'] as const },
+        digest: digest(key),
+      })),
+    ];
     if (mediaKey !== undefined)
       entries.push({ principal: { name: PLATFORM, scopes: ['media'] }, digest: digest(mediaKey) });
     this.entries = entries;
@@ -88,7 +100,26 @@ export class ApiKeyring {
   /** The caller an `Authorization: Bearer <key>` header names, or undefined. Compares with every key. */
   identify(header: string | undefined): Principal | undefined {
     if (!header?.startsWith('Bearer ')) return undefined;
-    const given = digest(header.slice('Bearer '.length));
+    return this.identifyKey(header.slice('Bearer '.length));
+  }
+
+  /** The sha256 (hex) a dashboard session keeps of the key it logged in with. */
+  static digestOf(key: string): string {
+    return digest(key).toString('hex');
+  }
+
+  /**
+   * The caller whose key has this digest (a dashboard session's), or undefined
+   * once that key is no longer configured. The digest comes from our own
+   * session row, not from the request, so a plain comparison is fine.
+   */
+  principalOfDigest(hex: string): Principal | undefined {
+    return this.entries.find((entry) => entry.digest.toString('hex') === hex)?.principal;
+  }
+
+  /** The caller a bare key (the dashboard's login form) names, or undefined. Compares with every key. */
+  identifyKey(key: string): Principal | undefined {
+    const given = digest(key);
     let found: Principal | undefined;
     for (const entry of this.entries) {
       if (timingSafeEqual(given, entry.digest) && !found) found = entry.principal;

@@ -10,17 +10,12 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { Logger } from '../log.js';
 import { RepeatedProblem } from '../repeated-problem.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  CONTENT_TYPE,
-  VARIANT_CACHE_CONTROL,
-  type Background,
-  type OutputFormat,
-  type SizeName,
-} from '../images/presets.js';
 import { parseRange } from './byte-range.js';
-import { isSizeName, negotiateFormat, pickBackground, pickSize } from './negotiate.js';
+import { resolveOnDemand } from './on-demand-variant.js';
 import { sendServeError, serveErrorHandler, type ServeErrorBody } from './serve-errors.js';
-import { openVariantFile, type VariantFile, type VariantOpener } from './variant-file.js';
+import { validatorHeaders, variantHeaders } from './serve-headers.js';
+import { chooseVariant, matchesEtag, parseServeRequest, type ServeQuery } from './serve-request.js';
+import { discardObject, openVariantFile, type VariantFile, type VariantOpener } from './variant-file.js';
 import type { ItemLookup, ServableVariant, VariantLookup } from './variant-lookup.js';
 
 export interface ServeRouteOptions {
@@ -29,42 +24,6 @@ export interface ServeRouteOptions {
   /** PUBLIC_MEDIA_BASE_URL: answer 302 to `<base>/<key>` instead of sending bytes. */
   publicBaseUrl?: string;
   onServed: (status: number, format: string, seconds: number) => void;
-}
-
-interface ServeQuery {
-  size?: string;
-  format?: string;
-  bg?: string;
-}
-
-const FORMATS = new Set(['avif', 'webp', 'jpeg', 'jpg', 'png']);
-const FORMAT_ORDER: OutputFormat[] = ['avif', 'webp', 'jpeg', 'png'];
-
-/** The validated request, or the parameter that is wrong and why. */
-function parseServeRequest(
-  rawId: string,
-  query: ServeQuery,
-):
-  | { mediaId: number; size?: SizeName; format?: OutputFormat; bg: Background }
-  | { parameter: string; message: string } {
-  const { size, format, bg = 'original' } = query;
-  if (!/^\d{1,15}$/.test(rawId) || Number(rawId) < 1)
-    return { parameter: 'mediaId', message: `media id must be a positive integer (got "${rawId}")` };
-  if (size !== undefined && !isSizeName(size))
-    return {
-      parameter: 'size',
-      message: `size must be one of thumbnail, small, grid, detail, header, zoom (got "${size}")`,
-    };
-  if (format !== undefined && !FORMATS.has(format))
-    return { parameter: 'format', message: `format must be one of avif, webp, jpeg, png (got "${format}")` };
-  if (bg !== 'original' && bg !== 'removed')
-    return { parameter: 'bg', message: `bg must be original or removed (got "${bg}")` };
-  return {
-    mediaId: Number(rawId),
-    bg,
-    ...(size ? { size } : {}),
-    ...(format ? { format: format === 'jpg' ? 'jpeg' : (format as OutputFormat) } : {}),
-  };
 }
 
 export function registerServeRoute(app: FastifyInstance, options: ServeRouteOptions): void {
@@ -92,27 +51,31 @@ export function registerServeRoute(app: FastifyInstance, options: ServeRouteOpti
       if ('parameter' in parsed) return sendServeError(reply, 400, { error: 'bad_request', ...parsed });
       const { mediaId } = parsed;
 
-      let lookup: ItemLookup;
-      try {
-        lookup = await options.lookup.find(mediaId);
-        databaseProblem.resolved('serve: the database answers again');
-      } catch (error) {
-        // Under traffic this fails on every request: one line per interval, with a count.
-        databaseProblem.report(error, { mediaId });
-        return sendServeError(reply, 503, {
-          error: 'unavailable',
-          message: 'the media database is not answering; try again shortly',
-        });
+      // A known item is answered from memory without awaiting anything (variant-lookup.ts).
+      let lookup: ItemLookup | undefined = options.lookup.cached(mediaId);
+      if (!lookup) {
+        try {
+          lookup = await options.lookup.find(mediaId);
+          databaseProblem.resolved('serve: the database answers again');
+        } catch (error) {
+          // Under traffic this fails on every request: one line per interval, with a count.
+          databaseProblem.report(error, { mediaId });
+          return sendServeError(reply, 503, {
+            error: 'unavailable',
+            message: 'the media database is not answering; try again shortly',
+          });
+        }
       }
       if (lookup.state !== 'ready') return sendServeError(reply, ...refusalFor(lookup, mediaId));
 
-      const variant = chooseVariant(
-        lookup.variants,
-        parsed.size,
-        parsed.format,
-        parsed.bg,
-        request.headers.accept,
-      );
+      const accept = request.headers.accept;
+      let variant = chooseVariant(lookup.variants, parsed, accept);
+      if (!('error' in variant) && variant.onDemand)
+        variant = await resolveOnDemand(options.lookup, lookup, variant, {
+          parsed,
+          accept,
+          log: request.log as Logger,
+        });
       if ('error' in variant)
         return sendServeError(reply, variant.status, { error: variant.error, message: variant.message });
       servedFormat = variant.format;
@@ -161,7 +124,7 @@ async function sendVariant(
   if (file.state !== 'open') return refuseUnopenedFile(request, reply, options, { mediaId, variant, file });
   const { object } = file;
   if (asked.kind === 'unsatisfiable') {
-    object.stream.destroy();
+    discardObject(object);
     return refuseUnopenedFile(request, reply, options, {
       mediaId,
       variant,
@@ -169,25 +132,20 @@ async function sendVariant(
     });
   }
   if (negotiated) reply.header('Vary', 'Accept');
-  reply.header('ETag', variant.etag).header('Cache-Control', VARIANT_CACHE_CONTROL);
   if (revalidation) {
-    object.stream.destroy();
-    return reply.code(304).send();
+    discardObject(object);
+    return reply.code(304).headers(validatorHeaders(variant)).send();
   }
-  reply
-    .header('Content-Type', CONTENT_TYPE[variant.format as OutputFormat])
-    .header('Content-Length', variant.bytes)
-    .header('Last-Modified', variant.lastModified)
-    .header('Accept-Ranges', 'bytes')
-    .header('X-Content-Type-Options', 'nosniff');
+  reply.headers(variantHeaders(variant));
   if (request.method === 'HEAD') {
-    object.stream.destroy();
+    discardObject(object);
     // An empty reply.send() would rewrite Content-Length to 0: write the head ourselves.
     reply.hijack();
     reply.raw.writeHead(200, reply.getHeaders() as OutgoingHttpHeaders);
     reply.raw.end();
     return;
   }
+  if ('body' in object) return reply.send(object.body);
   if (object.range) {
     const { start, end } = object.range;
     reply
@@ -263,41 +221,4 @@ function refuseUnopenedFile(
     error: 'file_missing',
     message: `the file of media item ${mediaId} is missing`,
   });
-}
-
-type Choice = ServableVariant | { error: string; status: number; message: string };
-
-function chooseVariant(
-  variants: ServableVariant[],
-  size: SizeName | undefined,
-  format: OutputFormat | undefined,
-  bg: Background,
-  accept: string | undefined,
-): Choice {
-  const chosenSize = pickSize(size, new Set(variants.map((v) => v.size)));
-  const ofSize = variants.filter((v) => v.size === chosenSize);
-  const chosenBg = pickBackground(bg, new Set(ofSize.map((v) => v.bg)));
-  const candidates = ofSize.filter((v) => v.bg === chosenBg);
-  const available = new Set(FORMAT_ORDER.filter((f) => candidates.some((v) => v.format === f)));
-  const chosenFormat = format ?? negotiateFormat(accept, available);
-  const variant = candidates.find((v) => v.format === chosenFormat);
-  if (variant) return variant;
-  if (format)
-    return {
-      error: 'format_unavailable',
-      status: 404,
-      message: `no ${format} variant; available: ${[...available].join(', ')}`,
-    };
-  return {
-    error: 'not_acceptable',
-    status: 406,
-    message: `none of the available formats (${[...available].join(', ')}) is acceptable to this client`,
-  };
-}
-
-/** If-None-Match: a list of tags (weak comparison) or *. */
-function matchesEtag(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }

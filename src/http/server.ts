@@ -3,13 +3,16 @@
  * /healthz, /readyz, and the API under /api with its OpenAPI document
  * (GET /api/openapi.json, generated from the route schemas) and docs page
  * (/api/docs). The API shares one error shape and handler, the key check,
- * and a rate limit per key; /serve and the probes have neither.
+ * and a rate limit per key; /serve and the probes have neither. The operator
+ * dashboard (/admin) is its own scope with its own session login.
  */
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AdminOptions } from '../admin/admin-context.js';
+import { registerDashboard, sendDashboardNotFound } from '../dashboard/dashboard-routes.js';
+import type { SessionSettings } from '../dashboard/dashboard-session.js';
 import type { Db } from '../db/connect.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -39,6 +42,8 @@ export interface ServerOptions {
   mediaApiKey: string | undefined;
   /** ADMIN_API_KEYS and ADMIN_API_KEY (config.ts adminKeysOf); none: the admin API answers nobody. */
   adminKeys?: readonly NamedKey[];
+  /** READONLY_API_KEYS: the dashboard and the admin API's reads, no actions. */
+  readOnlyKeys?: readonly NamedKey[];
   /** Requests per minute per key (per address without one); default 600. */
   apiRateLimit?: number;
   diskAlertPercent: number;
@@ -47,6 +52,10 @@ export interface ServerOptions {
   submit?: SubmitOptions;
   /** The store and settings the admin routes (/api/admin/…) need; without it they are not registered. */
   admin?: AdminOptions;
+  /** TRUST_PROXY: proxies whose X-Forwarded-For / -Proto fastify believes (request.ip, request.protocol). */
+  trustProxy?: readonly string[];
+  /** The operator dashboard at /admin (needs `admin`); without it /admin is not served. */
+  dashboard?: SessionSettings;
 }
 
 /** Header and URL limits: a request line or headers beyond them are refused before any route runs. */
@@ -73,6 +82,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     requestTimeout: requestTimeoutMs(options.submit?.maxUploadBytes),
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     http: { maxHeaderSize: MAX_HEADER_BYTES },
+    ...(options.trustProxy ? { trustProxy: [...options.trustProxy] } : {}),
   });
   app.decorateRequest('principal', null);
   app.addSchema(API_ERROR_SCHEMA);
@@ -93,6 +103,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
 }
 
 async function registerRoutes(app: FastifyInstance, options: ServerOptions): Promise<void> {
+  const keyring = new ApiKeyring(options.mediaApiKey, options.adminKeys ?? [], options.readOnlyKeys ?? []);
   registerServeRoute(app, {
     openVariant: options.openVariant,
     lookup: options.lookup,
@@ -108,15 +119,29 @@ async function registerRoutes(app: FastifyInstance, options: ServerOptions): Pro
       return reply.header('Content-Type', options.metrics.registry.contentType).send(body);
     },
   );
-  await app.register(async (api) => registerApiRoutes(api, options));
+  await app.register(async (api) => registerApiRoutes(api, options, keyring));
+  const { admin, dashboard } = options;
+  if (admin && dashboard)
+    await app.register(async (scope) =>
+      registerDashboard(scope, {
+        admin: { db: options.db, log: options.log, ...admin },
+        keyring,
+        settings: dashboard,
+      }),
+    );
   app.setNotFoundHandler((request, reply) =>
-    sendApiError(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
+    dashboard && admin && /^\/admin(\/|$|\?)/.test(request.url)
+      ? sendDashboardNotFound(request, reply)
+      : sendApiError(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
   );
 }
 
 /** Everything under /api, in one encapsulated scope: its error handler, 404 and rate limit stay inside. */
-async function registerApiRoutes(api: FastifyInstance, options: ServerOptions): Promise<void> {
-  const keyring = new ApiKeyring(options.mediaApiKey, options.adminKeys ?? []);
+async function registerApiRoutes(
+  api: FastifyInstance,
+  options: ServerOptions,
+  keyring: ApiKeyring,
+): Promise<void> {
   api.setErrorHandler(createApiErrorHandler(api.log as Logger));
   await api.register(rateLimit, {
     max: options.apiRateLimit ?? 600,

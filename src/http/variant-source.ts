@@ -4,12 +4,16 @@
  * cache in front of a bucket, so hot variants never go back to it. The
  * cache entry is keyed by the variant's ETag and filled only with bytes
  * whose hash is that ETag: a re-render under the same key is never cached
- * under the old one.
+ * under the old one. In front of either, small whole variants are kept in
+ * memory (SERVE_MEMORY_CACHE_MB, memory-body-cache.ts) and answered without
+ * a file open or a stream.
  */
+import type { Readable } from 'node:stream';
 import { etagOfDigest } from '../images/render-variants.js';
 import type { Logger } from '../log.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { ReadThroughCache, type CacheResult } from '../storage/read-through-cache.js';
+import { MemoryBodyCache } from './memory-body-cache.js';
 import type { VariantOpener } from './variant-file.js';
 
 export interface VariantSource {
@@ -24,11 +28,22 @@ export interface VariantSourceOptions {
   remote: boolean;
   cacheDir: string;
   cacheBytes: number;
+  /** SERVE_MEMORY_CACHE_MB in bytes; 0 or absent: no memory cache. */
+  memoryCacheBytes?: number;
   log: Logger;
   onCacheResult?: (result: CacheResult) => void;
 }
 
 export function createVariantSource(options: VariantSourceOptions): VariantSource {
+  const source = storeSource(options);
+  if (!options.memoryCacheBytes) return source;
+  return {
+    open: inMemory(source.open, new MemoryBodyCache(options.memoryCacheBytes)),
+    start: () => source.start(),
+  };
+}
+
+function storeSource(options: VariantSourceOptions): VariantSource {
   const { store } = options;
   if (!options.remote || options.cacheBytes === 0) {
     return {
@@ -49,4 +64,28 @@ export function createVariantSource(options: VariantSourceOptions): VariantSourc
     open: (variant, range) => cache.open(variant.path, variant.etag, range ? { range } : {}),
     start: () => cache.start(),
   };
+}
+
+/** Whole small variants from memory; the first whole read of one fills it. Ranges go to the store. */
+function inMemory(open: VariantOpener, memory: MemoryBodyCache): VariantOpener {
+  return async (variant, range) => {
+    const key = `${variant.etag} ${variant.path}`;
+    if (range === undefined) {
+      const body = memory.get(key);
+      if (body) return { body, size: body.length, range: undefined };
+    }
+    const object = await open(variant, range);
+    if (!object || range !== undefined || !('stream' in object) || object.size > memory.maxEntryBytes)
+      return object;
+    const body = await readAll(object.stream);
+    // Only the recorded size is trusted (openVariantFile compares it): a damaged file is not cached.
+    if (body.length === variant.bytes) memory.set(key, body);
+    return { body, size: body.length, range: undefined };
+  };
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }

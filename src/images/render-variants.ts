@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { rawInput, type DecodedImage } from './decode-once.js';
+import { decodeForSizes, rawInput, type DecodeLimits, type DecodedImage } from './decode-once.js';
 import { cropAroundFaces, type FractionBox } from './face-crop.js';
 import { estimatedBytes, type ImageMemoryBudget } from './memory-budget.js';
 import {
@@ -107,4 +107,29 @@ export async function renderVariants(
     });
   }
   return variants;
+}
+
+/**
+ * One variant straight from the original file (an on-demand size, or the
+ * `render` command's pre-render): decoded at the scale this one size needs,
+ * resized and encoded exactly as renderVariants would, through the same raw
+ * intermediate, so no metadata survives. width × height: the oriented original.
+ */
+export async function renderOneVariant(
+  file: string,
+  original: { width: number; height: number },
+  variant: { size: SizeName; format: OutputFormat },
+  limits: DecodeLimits,
+): Promise<RenderedVariant> {
+  const decoded = await decodeForSizes(file, [variant.size], original.width, original.height, limits);
+  const resized = await resizeForSize(decoded, variant.size);
+  const data = await encode(limits.memory, resized, variant.format);
+  return {
+    ...variant,
+    bg: 'original',
+    width: resized.width,
+    height: resized.height,
+    data,
+    etag: etagOf(data),
+  };
 }

@@ -24,6 +24,7 @@ import { variantUrl } from '../db/item-view.js';
 import { findAnalysisRecord, listVariants } from '../db/media-outputs.js';
 import { findChecklist, findMedia, type MediaRecord } from '../db/records.js';
 import type { VariantRow } from '../db/variant-rows.js';
+import { missingOnDemandVariants } from '../images/on-demand-sizes.js';
 import { SIZE_NAMES, type OutputFormat } from '../images/presets.js';
 import { thumbHashDataUrl } from '../images/thumbhash-placeholder.js';
 import { altText } from './alt-text.js';
@@ -36,7 +37,10 @@ export interface ManifestVariant {
   url: string;
   width: number;
   height: number;
-  bytes: number;
+  /** null for an on-demand variant not made yet (its first request renders it). */
+  bytes: number | null;
+  /** Present (true) on an on-demand variant not made yet; its width and height are what it will have. */
+  on_demand?: true;
 }
 
 export interface MediaManifest {
@@ -55,7 +59,9 @@ export interface MediaManifest {
 }
 
 export interface ManifestInput {
-  media: Pick<MediaRecord, 'id' | 'width' | 'height' | 'thumbhash'>;
+  /** With role and bulk_path, the on-demand variants the item can still have made are listed too. */
+  media: Pick<MediaRecord, 'id' | 'width' | 'height' | 'thumbhash'> &
+    Partial<Pick<MediaRecord, 'role' | 'bulk_path'>>;
   variants: readonly Pick<VariantRow, 'size' | 'format' | 'bg' | 'width' | 'height' | 'bytes'>[];
   analysis: AnalysisRecord | undefined;
 }
@@ -110,11 +116,21 @@ function fallbackImage(
   );
 }
 
+/** The on-demand variants the item can still have made (listed before they exist, without bytes). */
+function plannedVariants(media: ManifestInput['media'], variants: ManifestInput['variants']) {
+  const { role, bulk_path: bulkPath, width, height } = media;
+  if (role === undefined || bulkPath === undefined) return [];
+  return missingOnDemandVariants({ role, bulk_path: bulkPath, width, height }, variants).map((v) => ({
+    ...v,
+    bytes: null,
+  }));
+}
+
 export async function buildManifest(
   { media, variants, analysis }: ManifestInput,
   baseUrl: string,
 ): Promise<MediaManifest> {
-  const listed: ManifestVariant[] = [...variants]
+  const listed: ManifestVariant[] = [...variants, ...plannedVariants(media, variants)]
     .sort(
       (a, b) =>
         rank(BG_ORDER, a.bg) - rank(BG_ORDER, b.bg) ||
@@ -130,6 +146,7 @@ export async function buildManifest(
       width,
       height,
       bytes,
+      ...(bytes === null ? { on_demand: true as const } : {}),
     }));
   const widest = listed.reduce<ManifestVariant | undefined>(
     (best, v) => (best && best.width * best.height >= v.width * v.height ? best : v),

@@ -8,10 +8,20 @@
  * matter: it fails the item here, as resize would.
  */
 import type { ProviderCall } from '../db/attempt-cost.js';
+import { ALL_PROVIDERS, clearRerun, findRerun, keepRerunFor } from '../db/analysis-reruns.js';
 import type { Db } from '../db/connect.js';
 import { copyAnalysis, findDuplicateSource, saveAnalysis } from '../db/media-outputs.js';
+import { findCachedAnswer, recordCacheHit, saveCachedAnswer } from '../db/provider-cache.js';
+import { activePause, pauseProvider, recordSpend, spentOn } from '../db/provider-spend.js';
 import { mergeAnalysis, type ProviderRun } from '../analysis/merge-analysis.js';
 import type { AnalysisInput, AnalysisProvider, ProviderReport } from '../analysis/analysis-provider.js';
+import {
+  ProviderSkippedError,
+  paidAnswer,
+  runBilled,
+  storedAnswer,
+  type ProviderLedger,
+} from '../analysis/billed-run.js';
 import { LeaseLostError, classify, codeInChain } from '../errors.js';
 import { parseRole, type Role } from '../media-roles.js';
 import { decodedItem, localOriginal, logoWithoutBackground, type DecodeOptions } from './decoded-item.js';
@@ -26,37 +36,47 @@ export function createAnalyseStep(options: AnalyseOptions): Step {
   return {
     name: 'analyse',
     async run(context: StepContext): Promise<StepOutcome> {
-      const reused = await reuseDuplicateAnalysis(options.db, context);
+      // An operator's re-run (reanalyse) analyses afresh: no copy of a duplicate's analysis.
+      const rerun = await findRerun(options.db, context.media.id);
+      const reused = rerun ? undefined : await reuseDuplicateAnalysis(options.db, context);
       if (reused) return reused;
+      const ledger = providerLedger(options.db);
       // The original is read by whichever step decodes it first in this run (analyse, normally).
       const bytesRead = context.run.decoded ? 0 : (context.media.file_size ?? 0);
       const input = await analysisInput(context, options);
       const runs: ProviderRun[] = [];
       const failures: string[] = [];
       const calls: ProviderCall[] = [];
+      /** Providers a re-run bypassed that did not answer: their marker stays (see keptForRerun). */
+      const unanswered: string[] = [];
       for (const provider of options.providers) {
         const started = performance.now();
         try {
-          const report = await provider.analyse(input);
+          const { report, money } = await analyseWith(provider, input, context, ledger, rerun);
           const version = report.version ?? provider.version;
           runs.push({ provider: provider.name, version, report });
-          calls.push(providerCall(provider.name, 'ok', started, reportedBy(version, report)));
+          calls.push({
+            ...providerCall(provider.name, 'ok', started, reportedBy(version, report)),
+            ...money,
+          });
         } catch (error) {
           if (error instanceof LeaseLostError) throw error;
           // Stopped by shutdown, not failed: the item is released and analysed whole later.
           if (context.signal.aborted) throw error;
-          const message = (error as Error).message;
-          context.log.warn(
-            { provider: provider.name, err: message },
-            'analysis provider failed; going on without it',
-          );
-          failures.push(`${provider.name}: ${message}`);
-          // What kind of failure, not its text: a message can name internal hosts, and the API shows this.
-          const reported = { error_class: classify(error).errorClass, code: codeInChain(error) ?? null };
-          calls.push(providerCall(provider.name, 'failed', started, reported));
+          const kept = bypassesCache(provider, rerun)
+            ? await keptForRerun(provider, context, ledger, unanswered, runs)
+            : {};
+          if (error instanceof ProviderSkippedError) {
+            // billed-run.ts has warned (once a minute); the timeline says why it was not called.
+            calls.push(providerCall(provider.name, 'skipped', started, { reason: error.reason, ...kept }));
+            continue;
+          }
+          calls.push(failedCall(provider.name, error, started, kept, context, failures));
         }
       }
       const cost = { bytes_read: bytesRead, provider_calls: calls };
+      if (rerun && unanswered.length) await keepRerunFor(options.db, context.media.id, unanswered);
+      else if (rerun) await clearRerun(options.db, context.media.id);
       if (runs.length === 0) {
         return {
           status: 'skipped',
@@ -74,6 +94,103 @@ export function createAnalyseStep(options: AnalyseOptions): Step {
       };
     },
   };
+}
+
+/** The database side of the paid providers' cache, spend and pauses (billed-run.ts). */
+function providerLedger(db: Db): ProviderLedger {
+  return {
+    findCached: (key) => findCachedAnswer(db, key),
+    recordCacheHit: (key, saved, day) => recordCacheHit(db, key, saved, day),
+    saveCached: (key, answer, replace) => saveCachedAnswer(db, key, answer, replace),
+    spentOn: (provider, day) => spentOn(db, provider, day),
+    recordSpend: (provider, day, cost) => recordSpend(db, provider, day, cost),
+    activePause: (provider) => activePause(db, provider),
+    pause: (provider, until, errorClass, reason) =>
+      pauseProvider(db, { provider, pausedUntil: until, errorClass, reason }),
+  };
+}
+
+const bypassesCache = (provider: AnalysisProvider, rerun: string[] | undefined): boolean =>
+  provider.billing !== undefined &&
+  rerun !== undefined &&
+  (rerun.includes(ALL_PROVIDERS) || rerun.includes(provider.name));
+
+/**
+ * A re-run's provider did not answer (paused, over budget, failed): the
+ * item keeps that provider's earlier answer (from the cache) rather than
+ * losing it when the analysis row is rewritten, and the re-run stays marked
+ * for it, to be tried again at the item's next analyse (`reanalyse`, a
+ * requeue or a heal from analyse).
+ */
+async function keptForRerun(
+  provider: AnalysisProvider,
+  context: StepContext,
+  ledger: ProviderLedger,
+  unanswered: string[],
+  runs: ProviderRun[],
+): Promise<Record<string, unknown>> {
+  unanswered.push(provider.name);
+  const report = await storedAnswer(provider, { ledger, sha256: context.media.sha256 });
+  if (report) runs.push({ provider: provider.name, version: report.version ?? provider.version, report });
+  context.log.warn(
+    { provider: provider.name, mediaId: context.media.id, keptEarlierAnswer: report !== undefined },
+    'reanalyse: the provider did not answer; the earlier answer is kept and the re-run stays marked for the next analyse (reanalyse, requeue or heal)',
+  );
+  return { kept_earlier_answer: report !== undefined, rerun_pending: true };
+}
+
+/**
+ * A provider that failed: logged with its message; the note and the call
+ * name only its class and code (a message can name internal hosts, and the
+ * API shows both), plus what a paid 2xx cost.
+ */
+function failedCall(
+  name: string,
+  error: unknown,
+  started: number,
+  kept: Record<string, unknown>,
+  context: StepContext,
+  failures: string[],
+): ProviderCall {
+  context.log.warn(
+    { provider: name, err: (error as Error).message },
+    'analysis provider failed; going on without it',
+  );
+  const errorClass = classify(error).errorClass;
+  const code = codeInChain(error) ?? null;
+  failures.push(`${name}: ${errorClass}${code ? ` ${code}` : ''}`);
+  const reported = { error_class: errorClass, code, ...kept };
+  return { ...providerCall(name, 'failed', started, reported), ...paidMoney(error) };
+}
+
+/** A failed call that had a paid 2xx: what it cost, counted in the step like any call. */
+function paidMoney(error: unknown): Partial<ProviderCall> {
+  const paid = paidAnswer(error);
+  if (!paid) return {};
+  return { cost: paid.cost, ...(paid.costEstimated ? { cost_estimated: true } : {}) };
+}
+
+/** One provider's report; a paid one through its cache, pause and budget, with what it cost. */
+async function analyseWith(
+  provider: AnalysisProvider,
+  input: AnalysisInput,
+  context: StepContext,
+  ledger: ProviderLedger,
+  rerun: string[] | undefined,
+): Promise<{ report: ProviderReport; money: Partial<ProviderCall> }> {
+  const { billing } = provider;
+  if (!billing) return { report: await provider.analyse(input), money: {} };
+  const bypassCache = bypassesCache(provider, rerun);
+  const run = await runBilled(provider, billing, input, {
+    ledger,
+    sha256: context.media.sha256,
+    bypassCache,
+    log: context.log,
+  });
+  const money: Partial<ProviderCall> = run.cacheHit
+    ? { cost: 0, cache_hit: true, saved_cost: run.savedCost }
+    : { cost: run.report.cost ?? null, ...(run.report.costEstimated ? { cost_estimated: true } : {}) };
+  return { report: run.report, money };
 }
 
 function providerCall(

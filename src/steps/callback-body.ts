@@ -3,6 +3,7 @@ import type { Db } from '../db/connect.js';
 import { completeAnalysis } from '../analysis/contract-body.js';
 import { findAnalysisRecord, listVariants } from '../db/media-outputs.js';
 import { findChecklist, stepState, type MediaRecord } from '../db/records.js';
+import { missingOnDemandVariants } from '../images/on-demand-sizes.js';
 import { SIZE_NAMES } from '../images/presets.js';
 import { buildManifest } from '../manifest/media-manifest.js';
 
@@ -18,7 +19,11 @@ export async function buildCompleteBody(
   ]);
   const original = variants.filter((v) => v.bg === 'original');
   const formats = ['avif', 'webp', 'jpeg', 'png'].filter((f) => original.some((v) => v.format === f));
-  const sizes = SIZE_NAMES.filter((s) => original.some((v) => v.size === s));
+  // On-demand sizes are listed too: the first request for one renders it (images/on-demand-sizes.ts).
+  const planned = missingOnDemandVariants(media, variants);
+  const sizes = SIZE_NAMES.filter(
+    (s) => original.some((v) => v.size === s) || planned.some((v) => v.size === s),
+  );
   const analysed =
     analysis !== undefined &&
     checklist !== undefined &&

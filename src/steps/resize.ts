@@ -1,5 +1,6 @@
 /**
- * Step 3, resize: every variant of the item's role from its one decode,
+ * Step 3, resize: every variant of the item's role from its one decode
+ * (less the sizes made on demand, ON_DEMAND_SIZES),
  * written atomically under library/user_<uid>/<data_type>/img/, recorded in
  * media_variants. Logos also get bg=removed variants when their background
  * could be removed. Identical bytes already processed for the same role are
@@ -20,11 +21,11 @@ import {
   VARIANT_CACHE_CONTROL,
   formatsFor,
   libraryDirectory,
-  sizesFor,
   variantPath,
   type OutputFormat,
   type SizeName,
 } from '../images/presets.js';
+import { eagerSizesFor } from '../images/on-demand-sizes.js';
 import { renderVariants, type RenderedVariant } from '../images/render-variants.js';
 import { computeThumbHash } from '../images/thumbhash-placeholder.js';
 import { parseRole, type Role } from '../media-roles.js';
@@ -36,6 +37,8 @@ export interface ResizeOptions extends DecodeOptions {
   db: Db;
   /** Told the bytes written per format (metrics). */
   onVariantWritten?: (format: string, bytes: number) => void;
+  /** ON_DEMAND_SIZES: not rendered here, but by the first /serve for one (serve/render-on-demand.ts). */
+  onDemandSizes?: readonly SizeName[];
 }
 
 /**
@@ -55,7 +58,8 @@ export function createResizeStep(options: ResizeOptions): Step {
       // Analyse decoded the original already in this run, unless it ran in an earlier claim.
       const bytesRead = context.run.decoded ? 0 : (media.file_size ?? 0);
       const decoded = await decodedItem(context, options);
-      const sizes = sizesFor(role, media.width!, media.height!);
+      // The decode stays at the scale of every size (analyse shares it, and eager outputs stay as they were).
+      const sizes = eagerSizesFor(role, media.width!, media.height!, options.onDemandSizes ?? []);
       const faces = await knownFaces(options.db, media.id);
       const rendered = await renderVariants(
         options.images.memory,

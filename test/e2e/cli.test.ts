@@ -221,7 +221,7 @@ describe('bad configuration and arguments', () => {
       'an unknown analysis provider',
       ['doctor'],
       { ANALYSIS_PROVIDERS: 'local,vision' },
-      /ANALYSIS_PROVIDERS must list providers among local, models, remote \(got "local,vision"\)/,
+      /ANALYSIS_PROVIDERS must list providers among local, models, remote, openai, google \(got "local,vision"\)/,
     ],
     [
       'the remote provider without its URL',

@@ -143,7 +143,8 @@ describe('image pipeline', () => {
     fs.mkdirSync(dir2);
     const big = await sharp(fixtures.SAMPLE('hubble-deep-field.jpg')).resize(3000).jpeg().toBuffer();
     const id = await ingest('big.jpg', big, 'product');
-    const config = loadConfig({ DATABASE_URL: t.url, STORAGE_DIR: storage.root });
+    // Made eagerly only when it is not an on-demand size (ON_DEMAND_SIZES defaults to zoom: on-demand-variants.test.ts).
+    const config = loadConfig({ DATABASE_URL: t.url, STORAGE_DIR: storage.root, ON_DEMAND_SIZES: 'none' });
     await withPipeline(config, t.db, storage, (steps) => makeWorker(t.db, steps).run());
     const zoom = (await listVariants(t.db, id)).filter((v) => v.size === 'zoom');
     expect(zoom.map((v) => [v.format, v.width, v.height]).sort()).toEqual([

@@ -244,7 +244,7 @@ describe.each(availableDialects())('queue engine on %s', (dialect) => {
     const [rows] = (await t.db.raw(`EXPLAIN ${MYSQL_CLAIM_SELECT}`, [Date.now(), 5])) as [
       Array<{ key: string; Extra: string | null }>,
     ];
-    expect(rows[0]!.key).toBe('checklist_claim_idx');
+    expect(rows[0]!.key).toBe('checklist_priority_claim_idx');
     expect(rows[0]!.Extra ?? '').not.toMatch(/filesort/i);
   });
 });

@@ -110,7 +110,7 @@ describe('analysis settings', () => {
   it('accepts known providers once each, in order', () => {
     expect(providerList('local, Models')).toEqual(['local', 'models']);
     expect(() => providerList('local,vision')).toThrow(
-      'must list providers among local, models, remote (got "local,vision")',
+      'must list providers among local, models, remote, openai, google (got "local,vision")',
     );
     expect(() => providerList('local,local')).toThrow('names a provider twice');
   });

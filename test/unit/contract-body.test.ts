@@ -23,6 +23,9 @@ function storedRow(runs: ProviderRun[], overrides: Record<string, unknown> = {})
     exif_summary: null,
     placeholder_hash: null,
     perceptual_hash: null,
+    caption: null,
+    alt_text: null,
+    quality_assessment: null,
     ...merged,
     flagged: merged.flagged === null ? null : Number(merged.flagged),
     ai_enhanced: Number(merged.ai_enhanced),
@@ -91,6 +94,9 @@ describe('contractAnalysis (GET /api/media/analysis)', () => {
       exif: null,
       provider: 'local',
       provider_version: expect.any(String),
+      caption: null,
+      alt_text: null,
+      quality_assessment: null,
     });
   });
 
@@ -157,5 +163,37 @@ describe('completeAnalysis (POST /api/media/complete)', () => {
     const ai = completeAnalysis(withNull, { role: 'event', backgroundRemoved: false });
     expect(ai).not.toHaveProperty('detected_objects');
     expect(ai).not.toHaveProperty('faces');
+  });
+
+  it("carries a vision-language provider's caption, alt text and quality judgement in both answers", () => {
+    const openai: ProviderRun = {
+      provider: 'openai',
+      version: 'gpt-test/art-v1',
+      report: {
+        fields: {
+          caption: { value: 'Two elephants painted in acrylic.', confidence: null },
+          alt_text: { value: 'An acrylic painting of two grey elephants.', confidence: null },
+          quality_assessment: {
+            value: { score: 72, verdict: 'good', reasons: ['balanced composition'] },
+            confidence: null,
+          },
+        },
+        raw: {},
+        usedModels: true,
+      },
+    };
+    const withCaption = storedRow([local, openai]);
+    const expected = {
+      caption: 'Two elephants painted in acrylic.',
+      alt_text: 'An acrylic painting of two grey elephants.',
+      quality_assessment: { score: 72, verdict: 'good', reasons: ['balanced composition'] },
+    };
+    expect(contractAnalysis(withCaption)).toMatchObject(expected);
+    expect(completeAnalysis(withCaption, { role: 'artwork', backgroundRemoved: false })).toMatchObject(
+      expected,
+    );
+    expect(completeAnalysis(row, { role: 'artwork', backgroundRemoved: false })).not.toHaveProperty(
+      'caption',
+    );
   });
 });

@@ -199,6 +199,9 @@ describe('media_variants, processing_events and media_ai_analysis mappers', () =
       perceptual_hash: 'ffff0000ffff0000',
       provider: 'local,models',
       provider_version: '0.1.0',
+      caption: 'A tabby cat on a rug.',
+      alt_text: null,
+      quality_assessment: '{"score":70,"verdict":"good","reasons":["sharp"]}',
       created_at: '1767225600000',
       updated_at: '1767225600000',
       raw_responses: '{"local":{}}',
@@ -212,6 +215,9 @@ describe('media_variants, processing_events and media_ai_analysis mappers', () =
       faces: { count: 0, boxes: [] },
       flagged: false,
       ai_enhanced: true,
+      caption: 'A tabby cat on a rug.',
+      alt_text: null,
+      quality_assessment: { score: 70, verdict: 'good', reasons: ['sharp'] },
       created_at: 1767225600000,
     });
     expect(record).not.toHaveProperty('raw_responses');
