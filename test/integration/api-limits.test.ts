@@ -60,7 +60,18 @@ describe('API keys, scopes and limits', () => {
       expect(wrong.status).toBe(401);
       const media = await fetch(`${base}/api/admin/stats`, { headers: bearer(MEDIA_KEY) });
       expect(media.status).toBe(403);
+      // Reads need the read scope (admin and read-only keys hold it), actions the admin scope.
       expect(await media.json()).toEqual({
+        error: 'forbidden',
+        message: 'the key "platform" does not have the read scope',
+      });
+      const action = await fetch(`${base}/api/admin/pause`, {
+        method: 'POST',
+        headers: { ...bearer(MEDIA_KEY), 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(action.status).toBe(403);
+      expect(await action.json()).toEqual({
         error: 'forbidden',
         message: 'the key "platform" does not have the admin scope',
       });
@@ -76,7 +87,7 @@ describe('API keys, scopes and limits', () => {
       const anonymous = await fetch(`${base}/api/admin/stats`);
       expect(anonymous.status).toBe(401);
       expect(((await anonymous.json()) as { message: string }).message).toMatch(
-        /no ADMIN_API_KEYS configured: the admin API answers nobody/,
+        /no ADMIN_API_KEYS or READONLY_API_KEYS configured: the admin API answers nobody/,
       );
       expect((await fetch(`${base}/api/admin/stats`, { headers: bearer(MEDIA_KEY) })).status).toBe(403);
     }));
