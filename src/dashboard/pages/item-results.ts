@@ -11,7 +11,7 @@ import type { ItemView } from '../../db/item-view.js';
 import type { MediaRecord } from '../../db/records.js';
 import { formatBytes, formatTime } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
-import { eventRow, factList, type Fact } from './item-sections.js';
+import { eventTable, factList, type Fact } from './item-sections.js';
 
 function analysisValue(value: unknown): SafeHtml | string | number | null {
   if (value === null || value === undefined) return null;
@@ -54,28 +54,7 @@ export function callbackSection(media: MediaRecord, events: readonly EventRecord
       ['last re-sent', formatTime(media.callback_resent_at)],
       ['failure reported', formatTime(media.failure_reported_at)],
     ])}
-    ${
-      own.length === 0
-        ? html`<p class="muted">No callback attempts yet.</p>`
-        : html`<div class="table-wrap">
-            <table class="callbacks">
-              <thead>
-                <tr>
-                  <th>at</th>
-                  <th>step</th>
-                  <th>event</th>
-                  <th class="num">attempt</th>
-                  <th>worker</th>
-                  <th>class</th>
-                  <th>message</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${own.map(eventRow)}
-              </tbody>
-            </table>
-          </div>`
-    }
+    ${own.length === 0 ? html`<p class="muted">No callback attempts yet.</p>` : eventTable(own, 'callbacks')}
   </section>`;
 }
 

@@ -72,7 +72,29 @@ function stepRow(step: StepView): SafeHtml {
   </tr>`;
 }
 
-export function eventRow(event: EventRecord): SafeHtml {
+/** Processing events as a table: the timeline's (all of them) and the callback history's (the callback step's). */
+export function eventTable(events: readonly EventRecord[], className: string): SafeHtml {
+  return html`<div class="table-wrap">
+    <table class="${className}">
+      <thead>
+        <tr>
+          <th>at</th>
+          <th>step</th>
+          <th>event</th>
+          <th class="num">attempt</th>
+          <th>worker</th>
+          <th>class</th>
+          <th>message</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${events.map(eventRow)}
+      </tbody>
+    </table>
+  </div>`;
+}
+
+function eventRow(event: EventRecord): SafeHtml {
   return html`<tr>
     <td>${formatTime(event.at)}</td>
     <td>${event.step ?? ''}</td>
@@ -123,24 +145,7 @@ export function timelineSection(
       </table>
     </div>
     <h3>Events</h3>
-    <div class="table-wrap">
-      <table class="events">
-        <thead>
-          <tr>
-            <th>at</th>
-            <th>step</th>
-            <th>event</th>
-            <th class="num">attempt</th>
-            <th>worker</th>
-            <th>class</th>
-            <th>message</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${events.map(eventRow)}
-        </tbody>
-      </table>
-    </div>
+    ${eventTable(events, 'events')}
   </section>`;
 }
 
