@@ -18,6 +18,7 @@ import * as providerCacheAndCost from './20261201070000_provider_cache_and_cost.
 import * as claimPriority from './20261201080000_claim_priority.js';
 import * as onDemandRenders from './20261201090000_on_demand_renders.js';
 import * as eventsFinishedIndex from './20261201100000_events_finished_index.js';
+import * as exactIdempotencyKeys from './20261201110000_exact_idempotency_keys.js';
 
 export interface Migration {
   readonly name: string;
@@ -41,4 +42,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '20261201080000_claim_priority', ...claimPriority },
   { name: '20261201090000_on_demand_renders', ...onDemandRenders },
   { name: '20261201100000_events_finished_index', ...eventsFinishedIndex },
+  { name: '20261201110000_exact_idempotency_keys', ...exactIdempotencyKeys },
 ];

@@ -15,7 +15,10 @@ export interface RequeueRequest {
   failedOnly: boolean;
   /** With failedOnly: only items that failed within this many ms. */
   failedWithinMs?: number;
-  /** Default: each item's failed step, else its first unfinished one. */
+  /**
+   * Default: each item's failed step, else its first unfinished one; a served
+   * item with neither is skipped (a step must be named to re-run it).
+   */
   fromStep?: StepName;
 }
 
@@ -57,13 +60,32 @@ export async function requeueAction(
       const result = { selected: selected.length, confirmed: false, requeued: [], skipped: [] };
       return { outcome: 'refused', detail: `not confirmed: ${selected.length} selected`, result };
     }
-    const requeued = await requeueItems(db, selected, request.fromStep);
+    const requeued = await requeueItems(db, selected, request.fromStep, {
+      incomingExists: async (key) => (await context.store.stat(key)) !== undefined,
+    });
     const result = { selected: selected.length, confirmed: true, ...requeued };
-    const detail = `requeued ${result.requeued.length} of ${selected.length} selected, skipped ${result.skipped.length}`;
+    const counts = `requeued ${result.requeued.length} of ${selected.length} selected, skipped ${result.skipped.length}`;
+    const detail = counts + skipReasons(result.skipped);
     // Named items none of which could be requeued: the request was refused, item by item.
     const refused = request.ids.length > 0 && result.requeued.length === 0 && result.skipped.length > 0;
     return { outcome: refused ? 'refused' : 'ok', detail, result };
   });
+}
+
+/** Most skipped ids named per reason in the audit's detail (the answer has them all). */
+const MAX_IDS_PER_REASON = 20;
+
+/** The skipped items grouped by reason, for the audit row: `; <reason>: 17, 18`. */
+function skipReasons(skipped: RequeueResult['skipped']): string {
+  const byReason = new Map<string, number[]>();
+  for (const { id, reason } of skipped) byReason.set(reason, [...(byReason.get(reason) ?? []), id]);
+  return [...byReason]
+    .map(([reason, ids]) => {
+      const shown = ids.slice(0, MAX_IDS_PER_REASON).join(', ');
+      const more = ids.length > MAX_IDS_PER_REASON ? ` and ${ids.length - MAX_IDS_PER_REASON} more` : '';
+      return `; ${reason}: ${shown}${more}`;
+    })
+    .join('');
 }
 
 export async function healAction(

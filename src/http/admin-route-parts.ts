@@ -12,6 +12,7 @@ import type { ApiKeyring } from './api-keys.js';
 import { BEARER, errorResponses, objectAnswer } from './api-schemas.js';
 import { onlyKnownFields, propertiesOf } from './admin-inputs.js';
 import { rememberParameters } from './admin-refusals.js';
+import { strictBodyValidator } from './strict-body-validator.js';
 
 type FieldSchema = { type: 'object'; properties: Record<string, unknown> };
 
@@ -37,6 +38,8 @@ export function adminRoute(keyring: ApiKeyring, spec: AdminRouteSpec): RouteShor
     onRequest: requireScope(keyring, spec.action !== undefined ? 'admin' : 'read'),
     ...(spec.action !== undefined ? { config: { adminAction: spec.action } } : {}),
     ...(checks.length > 0 ? { preValidation: checks } : {}),
+    // A JSON body's types are checked as sent: `"dry_run": 0` is a 400, not a false that deletes for real.
+    ...(spec.body ? { validatorCompiler: strictBodyValidator } : {}),
     schema: {
       summary: spec.summary,
       ...(spec.description ? { description: spec.description } : {}),

@@ -19,7 +19,7 @@ import { storageReport } from '../admin/storage-report.js';
 import { TransientError, UsageError } from '../errors.js';
 import { sendApiError, sendBadRequest } from './api-errors.js';
 import type { ApiKeyring } from './api-keys.js';
-import { actorOf, adminRoute, flag, idList, sendAction } from './admin-route-parts.js';
+import { actorOf, adminRoute, flag, idList, MAX_IDS, sendAction } from './admin-route-parts.js';
 
 const STORE_QUERY = {
   type: 'object',
@@ -45,7 +45,7 @@ const TEST_DATA_BODY = {
   type: 'object',
   properties: {
     ids: idList('only these items; each must be test data'),
-    user_id: { type: 'integer', minimum: 0, description: 'only this user’s test data' },
+    user_id: { type: 'integer', minimum: 1, description: 'only this user’s test data' },
     older_than: {
       type: 'string',
       pattern: DURATION_PATTERN,
@@ -55,12 +55,20 @@ const TEST_DATA_BODY = {
   },
 } as const;
 
+const POSITIVE_ID = '^[1-9]\\d*$';
+const POSITIVE_IDS = '^[1-9]\\d*(,[1-9]\\d*)*$';
+
 /** The same filters as query parameters, for clients that cannot send a DELETE body. */
 const TEST_DATA_QUERY = {
   type: 'object',
   properties: {
-    ids: { type: 'string', pattern: '^\\d+(,\\d+)*$', description: 'comma-separated media ids' },
-    user_id: { type: 'string', pattern: '^\\d+$', description: 'only this user’s test data' },
+    // The body's limits (idList, user_id): positive ids, at most MAX_IDS of them (counted by the route).
+    ids: {
+      type: 'string',
+      pattern: POSITIVE_IDS,
+      description: `comma-separated media ids (at most ${MAX_IDS})`,
+    },
+    user_id: { type: 'string', pattern: POSITIVE_ID, description: 'only this user’s test data' },
     older_than: { type: 'string', pattern: DURATION_PATTERN, description: 'only items created longer ago' },
     dry_run: { type: 'string', enum: ['true', 'false'], description: 'report only' },
   },
@@ -137,6 +145,12 @@ function registerTestDataRoute(app: FastifyInstance, context: AdminContext, keyr
         return sendBadRequest(reply, {
           field: queryKeys[0]!,
           message: 'give the filters in the JSON body or in the query, not both',
+        });
+      const idCount = request.query.ids?.split(',').length ?? 0;
+      if (idCount > MAX_IDS)
+        return sendBadRequest(reply, {
+          field: 'ids',
+          message: `ids must name at most ${MAX_IDS} items (got ${idCount})`,
         });
       const filters = queryKeys.length > 0 ? fromQuery(request.query) : fromBody(request.body);
       return sendTestDataAnswer(reply, await deleteTestDataAction(context, actorOf(request), filters));

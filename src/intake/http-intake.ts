@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Db } from '../db/connect.js';
-import { registerHttpUpload } from '../db/http-uploads.js';
+import { registerHttpUpload, type ConflictingPart } from '../db/http-uploads.js';
 import { findItemView } from '../db/item-view.js';
 import { InvalidInputError } from '../errors.js';
 import {
@@ -156,11 +156,17 @@ export async function registerIncoming(
   if (registration.outcome === 'conflict')
     throw new UploadRefusedError(
       'conflict',
-      `Idempotency-Key "${submission.idempotencyKey}" was used for other bytes (media ${registration.id}); use a new key for a new upload`,
+      `Idempotency-Key "${submission.idempotencyKey}" was used ${usedFor(registration.differs)} (media ${registration.id}); use a new key for a new upload`,
       'Idempotency-Key',
     );
   const view = await findItemView(options.db, registration.id);
   return { created: false, mediaId: registration.id, status: view?.status ?? 'pending' };
+}
+
+/** What the earlier request with the key sent that this one changed, as the 409 says it. */
+function usedFor(differs: ConflictingPart): string {
+  if (differs.part === 'bytes') return 'for other bytes';
+  return `for the same bytes with another ${differs.part} (it had ${differs.part} ${String(differs.earlier)})`;
 }
 
 /** Removes stored bytes no row points at; a failure is left to `cleanup --orphans`. */

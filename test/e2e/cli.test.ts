@@ -142,6 +142,20 @@ describe.each(availableDialects())('media-worker CLI on %s', (dialect) => {
     const completedId = Number(
       ((await t.db('media_files').where({ status: 'completed' }).first('id')) as { id: number }).id,
     );
+    // No step named: a served item is skipped, and the output says why (exit 1: nothing requeued).
+    const served = 'completed and served: name a step (analyse, resize or callback) to re-run it';
+    const noStep = await runCli(['requeue', String(completedId)], env);
+    expect(noStep.code, noStep.stderr).toBe(1);
+    expect(noStep.stdout).toBe(`requeued 0 item(s)\nskipped ${completedId}: ${served}\n`);
+    const noStepJson = await runCli(['requeue', String(completedId), '--json'], env);
+    expect(JSON.parse(noStepJson.stdout)).toEqual({
+      requeued: [],
+      skipped: [{ id: completedId, reason: served }],
+    });
+    const untouched = JSON.parse((await runCli(['show', String(completedId), '--json'], env)).stdout) as {
+      media: { status: string };
+    };
+    expect(untouched.media.status).toBe('completed');
     const fromCallback = await runCli(['requeue', String(completedId), '--step', 'callback', '--json'], env);
     expect(JSON.parse(fromCallback.stdout)).toEqual({ requeued: [completedId], skipped: [] });
     const after = JSON.parse((await runCli(['show', String(completedId), '--json'], env)).stdout) as {

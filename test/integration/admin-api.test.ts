@@ -214,6 +214,72 @@ describe.each(availableDialects())('the admin API on %s', (dialect) => {
     expect((await ok<{ pause: { paused: boolean } }>('GET', '/api/admin/stats')).pause.paused).toBe(false);
   });
 
+  it('takes a JSON body’s types as sent: dry_run null, 0 or "yes" is a 400 naming it, and nothing is deleted', async () => {
+    const orphan = 'library/user_3/product/img/434343_grid.webp';
+    fs.mkdirSync(path.dirname(store.pathOf(orphan)), { recursive: true });
+    fs.writeFileSync(store.pathOf(orphan), 'nobody points at me');
+    const old = new Date(Date.now() - 2 * HOUR);
+    fs.utimesSync(store.pathOf(orphan), old, old);
+    const snapshot = async () => ({
+      media: await t.db('media_files').select('*').orderBy('id'),
+      checklist: await t.db('processing_checklist').select('*').orderBy('media_id'),
+    });
+    const before = await snapshot();
+    // fastify's ajv coerces (null, 0 and "" to false, "5" to 5): fine for a query, never for a JSON body.
+    const cases: Array<[string, string, unknown, string]> = [
+      ['POST', '/api/admin/cleanup', { dry_run: null }, 'dry_run'],
+      ['POST', '/api/admin/cleanup', { orphans: true, dry_run: 0 }, 'dry_run'],
+      ['POST', '/api/admin/cleanup', { dry_run: 'yes' }, 'dry_run'],
+      ['POST', '/api/admin/cleanup', { dry_run: '' }, 'dry_run'],
+      ['DELETE', '/api/admin/test-data', { user_id: 9, dry_run: null }, 'dry_run'],
+      ['DELETE', '/api/admin/test-data', { user_id: 9, dry_run: 0 }, 'dry_run'],
+      ['DELETE', '/api/admin/test-data', { user_id: 9, dry_run: 'yes' }, 'dry_run'],
+      ['DELETE', '/api/admin/test-data', { user_id: '9', dry_run: true }, 'user_id'],
+      ['DELETE', '/api/admin/test-data', { ids: [String(id.testA)], dry_run: true }, 'ids.0'],
+      ['POST', '/api/admin/requeue', { ids: [id.notImage], failed: 0 }, 'failed'],
+      ['POST', '/api/admin/requeue', { ids: id.notImage }, 'ids'],
+      ['POST', '/api/admin/heal', { limit: '5' }, 'limit'],
+    ];
+    for (const [method, url, body, field] of cases) {
+      const response = await call(method, url, body);
+      const answer = (await response.json()) as { error: string; field: string; message: string };
+      expect(response.status, `${url} ${JSON.stringify(body)}: ${answer.message}`).toBe(400);
+      expect(answer).toEqual({ error: 'bad_request', field, message: expect.stringContaining(field) });
+      expect(await latestAudit()).toMatchObject({ outcome: 'refused', parameters: { body } });
+    }
+    expect(await snapshot()).toEqual(before);
+    expect(fs.existsSync(store.pathOf(orphan))).toBe(true);
+    fs.rmSync(store.pathOf(orphan));
+    // A query string is still text, coerced as before: limit=1 is the number 1.
+    expect((await ok<{ entries: AuditRecord[] }>('GET', '/api/admin/audit?limit=1')).entries).toHaveLength(1);
+  });
+
+  it('test-data filters in the query have the body’s limits: positive ids, at most 1000, a positive user_id', async () => {
+    const thousandAndOne = Array.from({ length: 1001 }, (_, i) => i + 1).join(',');
+    const cases: Array<[string, unknown, string]> = [
+      ['?ids=0', undefined, 'ids'],
+      [`?ids=${id.testA},0`, undefined, 'ids'],
+      [`?ids=${thousandAndOne}`, undefined, 'ids'],
+      ['?user_id=0', undefined, 'user_id'],
+      ['?user_id=007', undefined, 'user_id'],
+      ['', { user_id: 0 }, 'user_id'],
+      ['', { ids: [0] }, 'ids.0'],
+      ['', { ids: Array.from({ length: 1001 }, (_, i) => i + 1) }, 'ids'],
+    ];
+    for (const [query, body, field] of cases) {
+      const response = await call('DELETE', `/api/admin/test-data${query}`, body);
+      const answer = (await response.json()) as { error: string; field: string; message: string };
+      expect(response.status, `${query} ${JSON.stringify(body)}: ${answer.message}`).toBe(400);
+      expect(answer).toMatchObject({ error: 'bad_request', field });
+    }
+    const count = await call('DELETE', `/api/admin/test-data?ids=${thousandAndOne}`);
+    expect(((await count.json()) as { message: string }).message).toBe(
+      'ids must name at most 1000 items (got 1001)',
+    );
+    for (const kept of [id.testA!, id.testB!, id.testC!])
+      expect((await findMedia(t.db, kept))?.status).toBe('completed');
+  });
+
   it('requeues by ids, from a step, and leaves an audit row under the key’s name', async () => {
     const answer = await ok<Answer<{ requeued: number[]; skipped: unknown[] }>>(
       'POST',
@@ -279,6 +345,89 @@ describe.each(availableDialects())('the admin API on %s', (dialect) => {
     // Let the requeued and healed items finish, so the rest of the file sees a settled queue.
     await withPipeline(config, t.db, store, (steps) => makeWorker(t.db, steps).run());
     expect((await findMedia(t.db, id.prodB!))?.status).toBe('completed');
+  });
+
+  it('requeue with no step leaves a served item served: skipped with the reason, in the answer and the audit; failed ones still go', async () => {
+    const served = id.prodA!;
+    expect((await findMedia(t.db, served))?.status).toBe('completed');
+    expect((await findChecklist(t.db, served))?.state).toBe('completed');
+    const reason = 'completed and served: name a step (analyse, resize or callback) to re-run it';
+    const alone = await ok<Answer<{ requeued: number[]; skipped: unknown[] }>>('POST', '/api/admin/requeue', {
+      ids: [served],
+    });
+    expect(alone).toMatchObject({
+      outcome: 'refused',
+      result: { requeued: [], skipped: [{ id: served, reason }] },
+    });
+    expect((await findMedia(t.db, served))?.status).toBe('completed');
+    expect((await findChecklist(t.db, served))?.state).toBe('completed');
+    expect(await latestAudit()).toMatchObject({
+      action: 'requeue',
+      outcome: 'refused',
+      detail: `requeued 0 of 1 selected, skipped 1; ${reason}: ${served}`,
+    });
+
+    // A mixed selection: the failed item is requeued from its failed step, the served one skipped.
+    expect((await findChecklist(t.db, id.notImage!))?.state).toBe('failed');
+    const mixed = await ok<Answer<{ requeued: number[]; skipped: unknown[] }>>('POST', '/api/admin/requeue', {
+      ids: [served, id.notImage],
+    });
+    expect(mixed).toMatchObject({
+      outcome: 'ok',
+      result: { requeued: [id.notImage], skipped: [{ id: served, reason }] },
+    });
+    expect((await findMedia(t.db, served))?.status).toBe('completed');
+    expect(await latestAudit()).toMatchObject({
+      outcome: 'ok',
+      detail: `requeued 1 of 2 selected, skipped 1; ${reason}: ${served}`,
+    });
+    await withPipeline(config, t.db, store, (steps) => makeWorker(t.db, steps).run());
+    expect((await findChecklist(t.db, id.notImage!))?.state).toBe('failed');
+
+    // A named step is honoured, and the item stays served while it runs.
+    const callback = await ok<Answer>('POST', '/api/admin/requeue', { ids: [served], step: 'callback' });
+    expect(callback).toMatchObject({ outcome: 'ok', result: { requeued: [served], skipped: [] } });
+    expect((await findMedia(t.db, served))?.status).toBe('completed');
+    await withPipeline(config, t.db, store, (steps) => makeWorker(t.db, steps).run());
+    expect((await findChecklist(t.db, served))?.state).toBe('completed');
+  });
+
+  it('refuses an explicit retrieve of a served item whose original and source are both gone', async () => {
+    const served = id.prodA!;
+    const row = (await t.db('media_files').where({ id: served }).first()) as Record<string, unknown>;
+    const keep = { source: row.source, source_path: row.source_path, bulk_path: row.bulk_path };
+    const tryRetrieve = async (source: string, sourcePath: string) => {
+      await t
+        .db('media_files')
+        .where({ id: served })
+        .update({ source, source_path: sourcePath, bulk_path: null });
+      return ok<Answer<{ skipped: Array<{ id: number; reason: string }> }>>('POST', '/api/admin/requeue', {
+        ids: [served],
+        step: 'retrieve',
+      });
+    };
+    try {
+      // A main-API upload: the upstream temp file is removed once the item is delivered.
+      const mainApi = await tryRetrieve('main_api', 'uploads/tmp/cat.png');
+      expect(mainApi).toMatchObject({ outcome: 'refused', result: { requeued: [] } });
+      expect(mainApi.result.skipped[0]!.reason).toMatch(
+        /^served, and its original is gone \(not kept, and the main API’s temp file is removed\): a retrieve would fail it/,
+      );
+      // An HTTP upload whose incoming/ object cleanup has removed.
+      const http = await tryRetrieve('http', 'incoming/2026-12-01/removed-long-ago.png');
+      expect(http.result.skipped[0]!.reason).toContain(
+        'the upload incoming/2026-12-01/removed-long-ago.png is removed',
+      );
+      expect(await latestAudit()).toMatchObject({
+        outcome: 'refused',
+        parameters: { ids: [served], step: 'retrieve' },
+        detail: expect.stringContaining('a retrieve would fail it'),
+      });
+      expect((await findMedia(t.db, served))?.status).toBe('completed');
+      expect((await findChecklist(t.db, served))?.state).toBe('completed');
+    } finally {
+      await t.db('media_files').where({ id: served }).update(keep);
+    }
   });
 
   it('cleans up: a dry run changes nothing, the real run removes the expired item and the orphan', async () => {

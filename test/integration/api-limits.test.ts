@@ -3,7 +3,8 @@
  * 403, no key or a wrong one 401, and no configured key answers nobody), the
  * rate limit per key (429 + Retry-After, other keys unaffected), and the
  * promise that a caller without a key costs no more than its 401: the answer
- * comes before the body is sent, and nothing is stored.
+ * comes before the body is sent, and nothing is stored; and the size limits
+ * (headers 16 KiB: 431; a JSON body 64 KiB: 413 in the API's error shape).
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -153,5 +154,42 @@ describe('API keys, scopes and limits', () => {
       const stored = fs.existsSync(path.join(dir, 'storage', 'incoming'));
       expect(stored).toBe(false);
       expect(await t.db('media_files').count({ n: '*' })).toEqual([{ n: 0 }]);
+    }));
+
+  it('refuses headers over 16 KiB with 431 before any route runs', () =>
+    withServer({}, async (started) => {
+      const base = new URL(started);
+      const answer = (header: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = net.connect(Number(base.port), base.hostname);
+          let text = '';
+          socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+          socket.on('end', () => resolve(text));
+          socket.on('error', reject);
+          socket.write(
+            `GET /api/admin/stats HTTP/1.1\r\nHost: ${base.host}\r\nAuthorization: Bearer ${ADMIN_KEY}\r\n` +
+              `X-Padding: ${header}\r\nConnection: close\r\n\r\n`,
+          );
+        });
+      expect((await answer('x'.repeat(8 * 1024))).split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+      expect((await answer('x'.repeat(17 * 1024))).split('\r\n')[0]).toBe(
+        'HTTP/1.1 431 Request Header Fields Too Large',
+      );
+    }));
+
+  it('refuses a JSON body over 64 KiB with 413 in the API’s error shape, and does nothing', () =>
+    withServer({}, async (base) => {
+      const send = (reason: string) =>
+        fetch(`${base}/api/admin/pause`, {
+          method: 'POST',
+          headers: { ...bearer(ADMIN_KEY), 'content-type': 'application/json' },
+          body: JSON.stringify({ reason }),
+        });
+      const large = await send('x'.repeat(64 * 1024));
+      expect(large.status).toBe(413);
+      expect(await large.json()).toEqual({ error: 'payload_too_large', message: expect.any(String) });
+      const stats = await fetch(`${base}/api/admin/stats`, { headers: bearer(ADMIN_KEY) });
+      expect(((await stats.json()) as { pause: { paused: boolean } }).pause.paused).toBe(false);
+      expect(await t.db('admin_audit').count({ n: '*' })).toEqual([{ n: 0 }]);
     }));
 });

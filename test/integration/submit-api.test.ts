@@ -616,6 +616,44 @@ describe.each(availableDialects())('POST /api/media with an Idempotency-Key on %
     expect(ops.body.media_id).not.toBe(first.body.media_id);
   });
 
+  it('keys differing only in case are different keys: two uploads, two items', async () => {
+    const upper = await withKey('Case-Key-1', sample('street-sign-text.png'));
+    const lower = await withKey('case-key-1', sample('street-sign-text.png'));
+    expect(upper.status, JSON.stringify(upper.body)).toBe(202);
+    expect(lower.status, JSON.stringify(lower.body)).toBe(202);
+    expect(lower.body.media_id).not.toBe(upper.body.media_id);
+    // Each still repeats exactly: the same key and bytes again is its own item.
+    const again = await withKey('case-key-1', sample('street-sign-text.png'));
+    expect(again).toMatchObject({ status: 200, body: { media_id: lower.body.media_id } });
+  });
+
+  it('the same key and bytes with another user_id, role or is_test_data: 409 naming the field, nothing made', async () => {
+    const first = await withKey('fields-1', sample('coffee-cup.png'));
+    expect(first.status).toBe(202);
+    const rows = await rowCount(s.t);
+    const objects = await incomingObjects(s.storage);
+    const cases: Array<[string, string]> = [
+      ['?user_id=5&role=profile', 'user_id (it had user_id 4)'],
+      ['?user_id=4&role=product', 'role (it had role profile)'],
+      ['?user_id=4&role=profile&is_test_data=true', 'is_test_data (it had is_test_data false)'],
+    ];
+    for (const [query, differs] of cases) {
+      const other = await post(s.base, sample('coffee-cup.png'), {
+        query,
+        type: 'image/png',
+        headers: { 'idempotency-key': 'fields-1' },
+      });
+      expect(other.status, query).toBe(409);
+      expect(other.body).toEqual({
+        error: 'conflict',
+        message: `Idempotency-Key "fields-1" was used for the same bytes with another ${differs} (media ${String(first.body.media_id)}); use a new key for a new upload`,
+        field: 'Idempotency-Key',
+      });
+    }
+    expect(await rowCount(s.t)).toBe(rows);
+    expect(await incomingObjects(s.storage)).toEqual(objects);
+  });
+
   it('requests racing with one key make exactly one item', async () => {
     const answers = await Promise.all(
       Array.from({ length: CONCURRENCY }, () => withKey('race-1', sample('hubble-deep-field.jpg'))),
