@@ -7,6 +7,7 @@ import { adminKeysOf, isMainApiConfigured, readOnlyKeysOf, retentionPolicy, type
 import { MainApiAuthState } from './intake/main-api-auth.js';
 import { MainApiClient } from './intake/main-api-client.js';
 import { MainApiPoller } from './intake/main-api-poller.js';
+import { dashboardSettingsOf } from './dashboard/dashboard-session.js';
 import { buildPipeline, configureSharp } from './pipeline.js';
 import { connectDatabase, type Db } from './db/connect.js';
 import { migrateLatest } from './db/migrate.js';
@@ -168,6 +169,7 @@ export class App {
     this.server = createServer({
       db: this.db,
       openVariant: this.variants.open,
+      heldVariant: this.variants.held,
       ...(this.config.publicMediaBaseUrl ? { publicBaseUrl: this.config.publicMediaBaseUrl } : {}),
       checkStorage: () => checkStorage(this.storage, this.config),
       localDiskDir: localDiskDir(this.config),
@@ -188,15 +190,7 @@ export class App {
         retention: retentionPolicy(this.config),
       },
       admin: { store: this.storage, settings: adminSettingsOf(this.config) },
-      ...(this.config.dashboard
-        ? {
-            dashboard: {
-              sessionHours: this.config.dashboardSessionHours,
-              idleMinutes: this.config.dashboardIdleMinutes,
-              cookieSecure: this.config.dashboardCookieSecure,
-            },
-          }
-        : {}),
+      ...(this.config.dashboard ? { dashboard: dashboardSettingsOf(this.config) } : {}),
     });
     const address = await this.server.listen({ host: this.config.httpHost, port: this.config.httpPort });
     this.log.info({ address }, 'HTTP server listening');

@@ -90,6 +90,11 @@ export class Metrics {
     labelNames: ['status', 'format'],
     registers: [this.registry],
   });
+  private readonly serveMemoryHits = new Counter({
+    name: `${PREFIX}serve_memory_hits_total`,
+    help: 'Requests to /serve answered from the variant bodies held in memory (SERVE_MEMORY_CACHE_MB), before routing.',
+    registers: [this.registry],
+  });
   private readonly serveCache = new Counter({
     name: `${PREFIX}serve_cache_total`,
     help: 'Variants /serve read through the local cache of a bucket: hit, miss (fetched and cached), bypass (read from the bucket).',
@@ -128,7 +133,7 @@ export class Metrics {
   });
   private readonly serveDuration = new Histogram({
     name: `${PREFIX}serve_duration_seconds`,
-    help: 'Time to answer /serve (until the body starts streaming).',
+    help: 'Time to answer /serve (until the whole response is handed to the socket).',
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
     registers: [this.registry],
   });
@@ -294,6 +299,7 @@ export class Metrics {
     this.intakeImported.inc(imported);
     this.intakeSkipped.inc(skipped);
   };
+  readonly onServeMemoryHit = (): void => this.serveMemoryHits.inc();
   readonly onServeCache = (result: 'hit' | 'miss' | 'bypass'): void => this.serveCache.inc({ result });
   readonly onProviderCost = (provider: string, cost: number): void =>
     this.providerCost.inc({ provider }, cost);
@@ -303,8 +309,13 @@ export class Metrics {
   };
   readonly onOnDemandRender = (size: string, format: string): void =>
     this.onDemandRenders.inc({ size, format });
+  /** Label-bound children of serve_requests_total, one per (status, format) seen: no label hashing per hit. */
+  private readonly servedBy = new Map<string, { inc: () => void }>();
   readonly onServed = (status: number, format: string, seconds: number): void => {
-    this.serveRequests.inc({ status: String(status), format });
+    const key = `${status} ${format}`;
+    let counter = this.servedBy.get(key);
+    if (!counter) this.servedBy.set(key, (counter = this.serveRequests.labels(String(status), format)));
+    counter.inc();
     this.serveDuration.observe(seconds);
   };
 }

@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CookieSecureMode } from '../config-dashboard-options.js';
+import type { Config } from '../config-type.js';
 import type { Db } from '../db/connect.js';
 import {
   deleteSession,
@@ -27,6 +28,17 @@ export interface SessionSettings {
   sessionHours: number;
   idleMinutes: number;
   cookieSecure: CookieSecureMode;
+}
+
+/** DASHBOARD_SESSION_HOURS, DASHBOARD_IDLE_MINUTES, DASHBOARD_COOKIE_SECURE. */
+export function dashboardSettingsOf(
+  config: Pick<Config, 'dashboardSessionHours' | 'dashboardIdleMinutes' | 'dashboardCookieSecure'>,
+): SessionSettings {
+  return {
+    sessionHours: config.dashboardSessionHours,
+    idleMinutes: config.dashboardIdleMinutes,
+    cookieSecure: config.dashboardCookieSecure,
+  };
 }
 
 declare module 'fastify' {

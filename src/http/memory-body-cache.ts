@@ -1,8 +1,8 @@
 /**
  * Small variant bodies kept in memory (SERVE_MEMORY_CACHE_MB), least
- * recently served evicted first, bounded by bytes. Keyed by path and ETag:
- * a variant's bytes never change under its ETag, so an entry is never stale;
- * a re-render has a new ETag and a new key, and the old entry ages out.
+ * recently served evicted first, bounded by bytes. Keyed by ETag, which is
+ * the content hash: an entry is never stale; a re-render has a new ETag and
+ * a new key, and the old entry ages out.
  * Each body is at most 1/64 of the cache, so one zoom cannot flush the
  * hundreds of thumbnails a page shows.
  */

@@ -8,22 +8,33 @@ import type { ServableVariant } from './variant-lookup.js';
 
 type Headers = Record<string, string | number>;
 
-const built = new WeakMap<ServableVariant, { full: Headers; validators: Headers }>();
+interface BuiltHeaders {
+  full: Headers;
+  validators: Headers;
+  /** The same two with `Vary: Accept`, for an answer Accept chose. */
+  fullVary: Headers;
+  validatorsVary: Headers;
+}
+
+const built = new WeakMap<ServableVariant, BuiltHeaders>();
 
 function headersOf(variant: ServableVariant) {
   let headers = built.get(variant);
   if (!headers) {
     const validators = { etag: variant.etag, 'cache-control': VARIANT_CACHE_CONTROL };
+    const full = {
+      ...validators,
+      'content-type': CONTENT_TYPE[variant.format as OutputFormat],
+      'content-length': variant.bytes,
+      'last-modified': variant.lastModified,
+      'accept-ranges': 'bytes',
+      'x-content-type-options': 'nosniff',
+    };
     headers = {
       validators,
-      full: {
-        ...validators,
-        'content-type': CONTENT_TYPE[variant.format as OutputFormat],
-        'content-length': variant.bytes,
-        'last-modified': variant.lastModified,
-        'accept-ranges': 'bytes',
-        'x-content-type-options': 'nosniff',
-      },
+      full,
+      fullVary: { ...full, vary: 'Accept' },
+      validatorsVary: { ...validators, vary: 'Accept' },
     };
     built.set(variant, headers);
   }
@@ -38,4 +49,11 @@ export function variantHeaders(variant: ServableVariant): Headers {
 /** What a 304 repeats: the validator and the caching rule. */
 export function validatorHeaders(variant: ServableVariant): Headers {
   return headersOf(variant).validators;
+}
+
+/** A whole answer's headers as the hot path writes them: `Vary: Accept` when Accept chose the format. */
+export function answerHeaders(variant: ServableVariant, notModified: boolean, negotiated: boolean): Headers {
+  const headers = headersOf(variant);
+  if (notModified) return negotiated ? headers.validatorsVary : headers.validators;
+  return negotiated ? headers.fullVary : headers.full;
 }

@@ -26,12 +26,25 @@ export interface ServeRouteOptions {
   onServed: (status: number, format: string, seconds: number) => void;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The format /serve answered with ('none' for an error), for its metrics. */
+    servedFormat: string;
+  }
+}
+
 export function registerServeRoute(app: FastifyInstance, options: ServeRouteOptions): void {
   const databaseProblem = new RepeatedProblem(app.log as Logger, 'serve: the database did not answer');
+  app.decorateRequest('servedFormat', 'none');
   app.get<{ Params: { mediaId: string }; Querystring: ServeQuery }>(
     '/serve/:mediaId',
     {
       errorHandler: serveErrorHandler,
+      // fastify listens for the response's end anyway; a listener of our own per hit would cost more.
+      onResponse: (request, reply, done) => {
+        options.onServed(reply.statusCode, request.servedFormat, reply.elapsedTime / 1000);
+        done();
+      },
       schema: {
         summary: 'A variant’s bytes: size, format (or Accept negotiation), bg; immutable caching, ranges',
         tags: ['serve'],
@@ -42,11 +55,6 @@ export function registerServeRoute(app: FastifyInstance, options: ServeRouteOpti
       },
     },
     async (request, reply) => {
-      const started = performance.now();
-      let servedFormat = 'none';
-      reply.raw.once('finish', () =>
-        options.onServed(reply.statusCode, servedFormat, (performance.now() - started) / 1000),
-      );
       const parsed = parseServeRequest(request.params.mediaId, request.query);
       if ('parameter' in parsed) return sendServeError(reply, 400, { error: 'bad_request', ...parsed });
       const { mediaId } = parsed;
@@ -78,7 +86,7 @@ export function registerServeRoute(app: FastifyInstance, options: ServeRouteOpti
         });
       if ('error' in variant)
         return sendServeError(reply, variant.status, { error: variant.error, message: variant.message });
-      servedFormat = variant.format;
+      request.servedFormat = variant.format;
       return sendVariant(request, reply, options, {
         mediaId,
         variant,

@@ -15,9 +15,12 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { ReadThroughCache, type CacheResult } from '../storage/read-through-cache.js';
 import { MemoryBodyCache } from './memory-body-cache.js';
 import type { VariantOpener } from './variant-file.js';
+import type { ServableVariant } from './variant-lookup.js';
 
 export interface VariantSource {
   open: VariantOpener;
+  /** A variant's whole body when memory holds it, synchronously (serve-hot-path.ts); never a read. */
+  held: (variant: ServableVariant) => Buffer | undefined;
   /** Fills the cache's index from its directory (a restart keeps what was cached). */
   start(): Promise<void>;
 }
@@ -36,14 +39,16 @@ export interface VariantSourceOptions {
 
 export function createVariantSource(options: VariantSourceOptions): VariantSource {
   const source = storeSource(options);
-  if (!options.memoryCacheBytes) return source;
+  if (!options.memoryCacheBytes) return { ...source, held: () => undefined };
+  const memory = new MemoryBodyCache(options.memoryCacheBytes);
   return {
-    open: inMemory(source.open, new MemoryBodyCache(options.memoryCacheBytes)),
+    open: inMemory(source.open, memory),
+    held: (variant) => (variant.etag ? memory.get(variant.etag) : undefined),
     start: () => source.start(),
   };
 }
 
-function storeSource(options: VariantSourceOptions): VariantSource {
+function storeSource(options: VariantSourceOptions): Omit<VariantSource, 'held'> {
   const { store } = options;
   if (!options.remote || options.cacheBytes === 0) {
     return {
@@ -69,8 +74,9 @@ function storeSource(options: VariantSourceOptions): VariantSource {
 /** Whole small variants from memory; the first whole read of one fills it. Ranges go to the store. */
 function inMemory(open: VariantOpener, memory: MemoryBodyCache): VariantOpener {
   return async (variant, range) => {
-    const key = `${variant.etag} ${variant.path}`;
-    if (range === undefined) {
+    // The ETag is the content hash: one key per distinct body (a dedup copy shares its source's).
+    const key = variant.etag;
+    if (range === undefined && key) {
       const body = memory.get(key);
       if (body) return { body, size: body.length, range: undefined };
     }
@@ -79,7 +85,7 @@ function inMemory(open: VariantOpener, memory: MemoryBodyCache): VariantOpener {
       return object;
     const body = await readAll(object.stream);
     // Only the recorded size is trusted (openVariantFile compares it): a damaged file is not cached.
-    if (body.length === variant.bytes) memory.set(key, body);
+    if (body.length === variant.bytes && key) memory.set(key, body);
     return { body, size: body.length, range: undefined };
   };
 }
