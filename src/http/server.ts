@@ -69,7 +69,12 @@ export interface ServerOptions {
 
 /** Header and URL limits: a request line or headers beyond them are refused before any route runs. */
 const MAX_HEADER_BYTES = 16 * 1024;
-const MAX_PARAM_LENGTH = 200;
+/**
+ * Above any id or name a route takes, so a too-long one reaches its route
+ * and gets a 400 naming the parameter rather than a 404 "no route"; the
+ * header limit bounds the whole URL anyway.
+ */
+const MAX_PARAM_LENGTH = 1024;
 const JSON_BODY_LIMIT = 64 * 1024;
 /**
  * A request, headers and body, must arrive within this: an upload that stalls

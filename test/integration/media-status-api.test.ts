@@ -173,7 +173,17 @@ describe('GET /api/media/:id', () => {
     const missing = await get('/api/media/999999');
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: 'not_found', message: 'no media item with id 999999' });
-    for (const bad of ['abc', '0', '-1', '1.5', '01', '9999999999999999']) {
+    // A very long one too: the router's parameter limit must not turn it into a 404 "no route".
+    for (const bad of [
+      'abc',
+      '0',
+      '-1',
+      '1.5',
+      '01',
+      '9999999999999999',
+      '7'.repeat(300),
+      'x'.repeat(1000),
+    ]) {
       const response = await get(`/api/media/${bad}`);
       expect(response.status, bad).toBe(400);
       expect(await response.json()).toEqual({
