@@ -5,13 +5,13 @@
  */
 import { nonNegativeInt, positiveInt } from './config-parsers.js';
 import { option } from './config-row.js';
-import { parseOnDemandSizes } from './images/on-demand-sizes.js';
+import { DEFAULT_ON_DEMAND_SIZES, parseOnDemandSizes } from './images/on-demand-sizes.js';
 
 export const SERVE_OPTIONS = [
   option({
     key: 'onDemandSizes',
     env: 'ON_DEMAND_SIZES',
-    default: 'zoom',
+    default: DEFAULT_ON_DEMAND_SIZES,
     parse: parseOnDemandSizes,
     doc: 'sizes not made by the resize step but by the first /serve that asks for one (header, zoom; none: every size eagerly); their originals are kept (docs/serving-performance.md)',
   }),

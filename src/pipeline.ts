@@ -40,7 +40,13 @@ export function buildPipeline(
   parts: PipelineParts,
 ): Step[] {
   const { images, providers, mainApi, metrics } = parts;
-  const decoding = { db, storage, maxInputPixels: config.maxInputPixels, images };
+  const decoding = {
+    db,
+    storage,
+    maxInputPixels: config.maxInputPixels,
+    images,
+    ...(config.onDemandSizes ? { onDemandSizes: config.onDemandSizes } : {}),
+  };
   return [
     createRetrieveStep({
       storage,
@@ -58,7 +64,6 @@ export function buildPipeline(
     createResizeStep({
       ...decoding,
       ...(metrics ? { onVariantWritten: metrics.onVariantWritten } : {}),
-      ...(config.onDemandSizes ? { onDemandSizes: config.onDemandSizes } : {}),
     }),
     createCallbackStep({ db, mainApi, publicBaseUrl: config.publicBaseUrl }),
   ];

@@ -105,15 +105,36 @@ function asDecodeError(error: unknown): Error {
   });
 }
 
-/** The one decode, at the scale the largest of `sizes` needs (width × height: the oriented original). */
+/**
+ * The smallest scale that keeps a decode off JPEG's shrink-on-load (libjpeg
+ * decoding at ½, ¼ or ⅛ in the DCT): a shrink of less than 2.
+ */
+function belowHalfShrink(width: number, height: number): number {
+  const side = Math.max(width, height);
+  return (Math.floor(side / 2) + 1) / side;
+}
+
+/**
+ * The one decode, at the scale the largest of `sizes` needs (width × height:
+ * the oriented original). With `sameQualityAs` (every size of the item, when
+ * some of them are made on demand later): no smaller than needed to keep
+ * the quality that decode would have had. A smaller scale would let JPEG's
+ * shrink-on-load blur the eager variants (up to 0.6 dB PSNR in detail,
+ * bench/eager-outputs) where the decode at every size's scale did not use it.
+ */
 export async function decodeForSizes(
   file: string,
   sizes: readonly SizeName[],
   width: number,
   height: number,
   limits: DecodeLimits,
+  sameQualityAs?: readonly SizeName[],
 ): Promise<DecodedImage> {
-  const scale = intermediateScale(sizes, width, height);
+  let scale = intermediateScale(sizes, width, height);
+  if (sameQualityAs) {
+    const everySize = intermediateScale(sameQualityAs, width, height);
+    scale = Math.min(everySize, Math.max(scale, belowHalfShrink(width, height)));
+  }
   return decodeOnce(
     file,
     Math.max(1, Math.round(width * scale)),

@@ -10,6 +10,9 @@ import { parseRole, type Role } from '../media-roles.js';
 
 export const ON_DEMAND_CAPABLE: readonly SizeName[] = ['header', 'zoom'];
 
+/** ON_DEMAND_SIZES' default. */
+export const DEFAULT_ON_DEMAND_SIZES = 'zoom';
+
 /** Parses ON_DEMAND_SIZES: a comma list of header, zoom; empty or "none": every size is made eagerly. */
 export function parseOnDemandSizes(raw: string): readonly SizeName[] {
   const names = raw

@@ -37,8 +37,6 @@ export interface ResizeOptions extends DecodeOptions {
   db: Db;
   /** Told the bytes written per format (metrics). */
   onVariantWritten?: (format: string, bytes: number) => void;
-  /** ON_DEMAND_SIZES: not rendered here, but by the first /serve for one (serve/render-on-demand.ts). */
-  onDemandSizes?: readonly SizeName[];
 }
 
 /**
@@ -58,7 +56,7 @@ export function createResizeStep(options: ResizeOptions): Step {
       // Analyse decoded the original already in this run, unless it ran in an earlier claim.
       const bytesRead = context.run.decoded ? 0 : (media.file_size ?? 0);
       const decoded = await decodedItem(context, options);
-      // The decode stays at the scale of every size (analyse shares it, and eager outputs stay as they were).
+      // ON_DEMAND_SIZES are rendered by the first /serve for one (serve/render-on-demand.ts), not here.
       const sizes = eagerSizesFor(role, media.width!, media.height!, options.onDemandSizes ?? []);
       const faces = await knownFaces(options.db, media.id);
       const rendered = await renderVariants(
