@@ -49,30 +49,28 @@ export function createAnalyseStep(options: AnalyseOptions): Step {
       const calls: ProviderCall[] = [];
       /** Providers a re-run bypassed that did not answer: their marker stays (see keptForRerun). */
       const unanswered: string[] = [];
-      for (const provider of options.providers) {
-        const started = performance.now();
-        try {
-          const { report, money } = await analyseWith(provider, input, context, ledger, rerun);
+      const answers = await askEveryProvider(options.providers, input, context, ledger, rerun);
+      for (const { provider, durationMs, ...answer } of answers) {
+        if ('result' in answer) {
+          const { report, money } = answer.result;
           const version = report.version ?? provider.version;
           runs.push({ provider: provider.name, version, report });
           calls.push({
-            ...providerCall(provider.name, 'ok', started, reportedBy(version, report)),
+            ...providerCall(provider.name, 'ok', durationMs, reportedBy(version, report)),
             ...money,
           });
-        } catch (error) {
-          if (error instanceof LeaseLostError) throw error;
-          // Stopped by shutdown, not failed: the item is released and analysed whole later.
-          if (context.signal.aborted) throw error;
-          const kept = bypassesCache(provider, rerun)
-            ? await keptForRerun(provider, context, ledger, unanswered, runs)
-            : {};
-          if (error instanceof ProviderSkippedError) {
-            // billed-run.ts has warned (once a minute); the timeline says why it was not called.
-            calls.push(providerCall(provider.name, 'skipped', started, { reason: error.reason, ...kept }));
-            continue;
-          }
-          calls.push(failedCall(provider.name, error, started, kept, context, failures));
+          continue;
         }
+        const { error } = answer;
+        const kept = bypassesCache(provider, rerun)
+          ? await keptForRerun(provider, context, ledger, unanswered, runs)
+          : {};
+        if (error instanceof ProviderSkippedError) {
+          // billed-run.ts has warned (once a minute); the timeline says why it was not called.
+          calls.push(providerCall(provider.name, 'skipped', durationMs, { reason: error.reason, ...kept }));
+          continue;
+        }
+        calls.push(failedCall(provider.name, error, durationMs, kept, context, failures));
       }
       const cost = { bytes_read: bytesRead, provider_calls: calls };
       if (rerun && unanswered.length) await keepRerunFor(options.db, context.media.id, unanswered);
@@ -147,7 +145,7 @@ async function keptForRerun(
 function failedCall(
   name: string,
   error: unknown,
-  started: number,
+  durationMs: number,
   kept: Record<string, unknown>,
   context: StepContext,
   failures: string[],
@@ -160,7 +158,7 @@ function failedCall(
   const code = codeInChain(error) ?? null;
   failures.push(`${name}: ${errorClass}${code ? ` ${code}` : ''}`);
   const reported = { error_class: errorClass, code, ...kept };
-  return { ...providerCall(name, 'failed', started, reported), ...paidMoney(error) };
+  return { ...providerCall(name, 'failed', durationMs, reported), ...paidMoney(error) };
 }
 
 /** A failed call that had a paid 2xx: what it cost, counted in the step like any call. */
@@ -168,6 +166,45 @@ function paidMoney(error: unknown): Partial<ProviderCall> {
   const paid = paidAnswer(error);
   if (!paid) return {};
   return { cost: paid.cost, ...(paid.costEstimated ? { cost_estimated: true } : {}) };
+}
+
+type ProviderAnswer = { provider: AnalysisProvider; durationMs: number } & (
+  { result: Awaited<ReturnType<typeof analyseWith>> } | { error: unknown }
+);
+
+/**
+ * Every provider looks at the one decode at once (the models in their
+ * thread, the local measurements on this one, a remote service over the
+ * network): an item's analysis takes as long as its slowest provider, not
+ * their sum. Answers come back in the configured order, which the merge
+ * follows. A lost lease or a shutdown ends the step, but only once no
+ * provider is still at work on it.
+ */
+async function askEveryProvider(
+  providers: readonly AnalysisProvider[],
+  input: AnalysisInput,
+  context: StepContext,
+  ledger: ProviderLedger,
+  rerun: string[] | undefined,
+): Promise<ProviderAnswer[]> {
+  const answers = await Promise.all(
+    providers.map(async (provider): Promise<ProviderAnswer> => {
+      const started = performance.now();
+      const elapsed = () => Math.round(performance.now() - started);
+      try {
+        const result = await analyseWith(provider, input, context, ledger, rerun);
+        return { provider, durationMs: elapsed(), result };
+      } catch (error) {
+        return { provider, durationMs: elapsed(), error };
+      }
+    }),
+  );
+  const errors = answers.flatMap((answer) => ('error' in answer ? [answer.error] : []));
+  const leaseLost = errors.find((error) => error instanceof LeaseLostError);
+  if (leaseLost) throw leaseLost;
+  // Stopped by shutdown, not failed: the item is released and analysed whole later.
+  if (context.signal.aborted && errors.length) throw errors[0];
+  return answers;
 }
 
 /** One provider's report; a paid one through its cache, pause and budget, with what it cost. */
@@ -196,10 +233,10 @@ async function analyseWith(
 function providerCall(
   provider: string,
   outcome: ProviderCall['outcome'],
-  startedAt: number,
+  durationMs: number,
   reported: Record<string, unknown>,
 ): ProviderCall {
-  return { provider, outcome, duration_ms: Math.round(performance.now() - startedAt), reported };
+  return { provider, outcome, duration_ms: durationMs, reported };
 }
 
 /** What a provider's answer says about the call: which version answered, how many fields, its own usage. */

@@ -10,10 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnalysisProvider, ProviderReport } from '../../src/analysis/analysis-provider.js';
 import { loadConfig } from '../../src/config.js';
 import { findAnalysis } from '../../src/db/media-outputs.js';
 import { parseJson } from '../../src/db/row-values.js';
+import { createImageRuntime } from '../../src/images/image-runtime.js';
 import { ingestFiles } from '../../src/intake/ingest-files.js';
+import { buildPipeline } from '../../src/pipeline.js';
 import { buildCompleteBody } from '../../src/steps/callback-body.js';
 import { findChecklist, findMedia } from '../../src/db/records.js';
 import { FsObjectStore } from '../../src/storage/fs-object-store.js';
@@ -169,5 +172,58 @@ describe('analysis providers in the pipeline', () => {
     } finally {
       await vision.close();
     }
+  }, 60_000);
+
+  it('asks every provider at once, and merges their answers in the configured order', async () => {
+    // Each provider answers only once the other has been asked: one after the other, the first
+    // would wait in vain for 10 s and fail, and the merge would lose its fields.
+    const deferred = () => {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => (resolve = done));
+      return { promise, resolve };
+    };
+    const asked = { remote: deferred(), openai: deferred() };
+    const provider = (name: 'remote' | 'openai', other: 'remote' | 'openai', subject: string) =>
+      ({
+        name,
+        version: `${name}-1`,
+        describe: () => [],
+        close: async () => {},
+        async analyse(): Promise<ProviderReport> {
+          asked[name].resolve();
+          let timer: NodeJS.Timeout | undefined;
+          const timeout = new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`${other} was never asked while ${name} waited`)),
+              10_000,
+            );
+          });
+          await Promise.race([asked[other].promise, timeout]).finally(() => clearTimeout(timer));
+          return {
+            fields: { subject_matter: { value: subject, confidence: 0.9 } },
+            raw: {},
+            usedModels: true,
+          };
+        },
+      }) satisfies AnalysisProvider;
+    const config = loadConfig({ DATABASE_URL: t.url, STORAGE_DIR: path.join(dir, 'storage') });
+    // Bytes no earlier test ingested: a duplicate would reuse that item's analysis instead.
+    const unique = path.join(dir, 'unique-cat.jpg');
+    await sharp(SAMPLE('cat-chelsea.png')).rotate(180).jpeg().toFile(unique);
+    const [id] = await ingestFiles(t.db, [unique], { userId: 9, role: 'product', isTestData: true });
+    const images = createImageRuntime(config.imageMemoryMb);
+    try {
+      const steps = buildPipeline(config, t.db, new FsObjectStore(config.storageDir), {
+        images,
+        providers: [provider('remote', 'openai', 'a cat'), provider('openai', 'remote', 'a tabby')],
+      });
+      await makeWorker(t.db, steps).run();
+    } finally {
+      await images.close();
+    }
+    const analysis = await findAnalysis(t.db, id!);
+    expect(analysis).toMatchObject({ provider: 'remote,openai' });
+    // The later provider in the list wins a field both report, as when they ran one by one.
+    expect(parseJson(analysis!.field_sources)).toMatchObject({ subject_matter: { provider: 'openai' } });
   }, 60_000);
 });
