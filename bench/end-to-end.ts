@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connectDatabase } from '../src/db/connect.js';
+import { findItemView } from '../src/db/item-view.js';
 import { parseDatabaseUrl } from '../src/db/database-url.js';
 import { selectRenderCandidates } from '../src/db/render-candidates.js';
 import { FakeMainApi } from '../test/helpers/fake-main-api.js';
@@ -100,10 +101,33 @@ async function runScenario(scenario: Scenario, dir: string, nextId: () => number
     p50: median(latencies),
     p95: percentile(latencies, 95),
     completed: latencies.length,
+    // Alone, each step's attempt ran by itself in its process, so its CPU figure is recorded.
+    ...(scenario.arrival === 'one-at-a-time'
+      ? { steps: await stepCosts(scenario.databaseUrl, scenario.files.length) }
+      : {}),
     ...(scenario.onDemandSizes === 'zoom' && scenario.arrival === 'all-at-once'
       ? { firstZoom: await firstZoomRequests(env, addedAt.size) }
       : {}),
   };
+}
+
+/** Median wall and CPU seconds of each step over the items (the runner's per-attempt record, docs/step-cost.md). */
+async function stepCosts(databaseUrl: string, items: number) {
+  const db = connectDatabase(parseDatabaseUrl(databaseUrl));
+  try {
+    const views = await Promise.all(Array.from({ length: items }, (_, i) => findItemView(db, i + 1)));
+    const names = views[0]?.steps.map((step) => step.name) ?? [];
+    return Object.fromEntries(
+      names.map((name) => {
+        const costs = views.map((view) => view?.steps.find((step) => step.name === name)?.cost);
+        const wall = costs.flatMap((cost) => (cost ? [cost.wall_seconds] : []));
+        const cpu = costs.flatMap((cost) => (cost?.cpu_seconds != null ? [cost.cpu_seconds] : []));
+        return [name, { wall: wall.length ? median(wall) : null, cpu: cpu.length ? median(cpu) : null }];
+      }),
+    );
+  } finally {
+    await db.destroy();
+  }
 }
 
 /**
@@ -142,6 +166,16 @@ async function firstZoomRequests(env: Record<string, string>, items: number) {
     server.child.kill('SIGTERM');
     await server.finished;
   }
+}
+
+type StepCosts = Record<string, { wall: number | null; cpu: number | null }>;
+
+function stepSummary(steps: StepCosts | undefined): string {
+  if (!steps) return '-';
+  const figure = (value: number | null) => (value === null ? '?' : round(value, 2));
+  return Object.entries(steps)
+    .map(([name, { wall, cpu }]) => `${name} ${figure(wall)} / ${figure(cpu)}`)
+    .join(', ');
 }
 
 export async function benchEndToEnd(): Promise<void> {
@@ -208,6 +242,7 @@ export async function benchEndToEnd(): Promise<void> {
       'p95 s',
       'first zoom p50 / p95 s',
       'zoom hit p50 s',
+      'alone: step wall / CPU s (median)',
     ],
     rows.map((r) => {
       const zoom = r.firstZoom as { firstP50: number; firstP95: number; hitP50: number } | undefined;
@@ -223,6 +258,7 @@ export async function benchEndToEnd(): Promise<void> {
         round(r.p95 as number),
         zoom ? `${round(zoom.firstP50)} / ${round(zoom.firstP95)}` : '-',
         zoom ? round(zoom.hitP50, 3) : '-',
+        stepSummary(r.steps as StepCosts | undefined),
       ];
     }),
   );
@@ -231,6 +267,6 @@ export async function benchEndToEnd(): Promise<void> {
       ? 'end-to-end'
       : `end-to-end-${ANALYSIS_PROVIDERS.replace(/,/g, '-')}`,
     rows,
-    `## end-to-end (12 MP JPEG product uploads, fake main API → callback, ANALYSIS_PROVIDERS=${ANALYSIS_PROVIDERS}, POLL_INTERVAL_MS=250; shared 2-core machine: noisy)\n\n${table}`,
+    `## end-to-end (12 MP JPEG product uploads, fake main API → callback, ANALYSIS_PROVIDERS=${ANALYSIS_PROVIDERS}, POLL_INTERVAL_MS=250)\n\n${table}`,
   );
 }

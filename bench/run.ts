@@ -2,6 +2,7 @@
 import { benchAnalysis, benchAnalysisMedium } from './analysis.js';
 import { benchClaim } from './claim.js';
 import { benchEncoders } from './encoders.js';
+import { benchEagerOutputs } from './eager-outputs.js';
 import { benchEndToEnd } from './end-to-end.js';
 import { benchMemory } from './memory.js';
 import { benchPipeline } from './pipeline.js';
@@ -12,6 +13,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'analysis-medium': benchAnalysisMedium,
   claim: benchClaim,
   encoders: benchEncoders,
+  'eager-outputs': benchEagerOutputs,
   'end-to-end': benchEndToEnd,
   memory: benchMemory,
   pipeline: benchPipeline,

@@ -1,6 +1,8 @@
 /**
  * bench/serve: cached /serve hits on the real daemon (`run --no-work`) —
- * explicit format, negotiated, and 304 revalidations — against a minimal node
+ * explicit format, negotiated, and 304 revalidations, answered by the hot
+ * path from memory; the same hit through the route alone
+ * (SERVE_MEMORY_CACHE_MB=0) — against a minimal node
  * static server and nginx (when installed) serving the same file in the same
  * run, 32 connections, interleaved rounds. The load comes from wrk (a C
  * client, `-t1 -c32`) when it is installed, else from autocannon (a node
@@ -100,13 +102,25 @@ async function load(scenario: Scenario): Promise<{ rps: number; p50: number; p99
 
 export async function benchServe(): Promise<void> {
   const fixture = await processedFixture(path.join(ROOT, 'samples/images/cat-chelsea.png'));
-  const [ours, plain, nginxPort] = [await freePort(), await freePort(), await freePort()];
-  const children: ChildProcess[] = [
+  const [ours, routeOnly, plain, nginxPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  const daemon = (port: number, env: Record<string, string> = {}) =>
     spawn(
       process.execPath,
-      [path.join(ROOT, 'bin/media-worker'), 'run', '--no-work', '--http-port', String(ours)],
-      { env: { ...process.env, ...fixture.env, LOG_LEVEL: 'warn' }, stdio: 'ignore' },
-    ),
+      [path.join(ROOT, 'bin/media-worker'), 'run', '--no-work', '--http-port', String(port)],
+      {
+        env: { ...process.env, ...fixture.env, LOG_LEVEL: 'warn', ...env },
+        stdio: 'ignore',
+      },
+    );
+  const children: ChildProcess[] = [
+    daemon(ours),
+    // Without the memory cache every hit goes through fastify's /serve route and a file read.
+    daemon(routeOnly, { SERVE_MEMORY_CACHE_MB: '0' }),
     spawn(process.execPath, ['-e', staticServerScript(fixture.gridWebp.path, plain)], { stdio: 'ignore' }),
   ];
   const nginx = startNginx(fixture.dir, fixture.gridWebp.path, nginxPort);
@@ -120,6 +134,10 @@ export async function benchServe(): Promise<void> {
         name: 'media-worker /serve, 304 revalidation',
         url: `${serve}&format=webp`,
         headers: { 'if-none-match': fixture.gridWebp.etag },
+      },
+      {
+        name: 'media-worker /serve, SERVE_MEMORY_CACHE_MB=0 (route + file read)',
+        url: `http://127.0.0.1:${routeOnly}/serve/${fixture.mediaId}?size=grid&format=webp`,
       },
       { name: 'node http + createReadStream', url: `http://127.0.0.1:${plain}/grid.webp` },
       ...(nginx
@@ -158,14 +176,13 @@ export async function benchServe(): Promise<void> {
       'serve',
       {
         client: CLIENT,
-        sharedMachine: 'other engineers ran tests on the same 2 cores during the run: figures are noisy',
         fileBytes: fixture.gridWebp.bytes,
         connections: 32,
         durationSeconds: DURATION_S,
         rounds: ROUNDS,
         rows,
       },
-      `## serve (${fixture.gridWebp.bytes}-byte 500×500 WebP, load from ${CLIENT}, ${ROUNDS}×${DURATION_S}s interleaved, shared machine)\n\n${table}`,
+      `## serve (${fixture.gridWebp.bytes}-byte 500×500 WebP, load from ${CLIENT}, ${ROUNDS}×${DURATION_S}s interleaved)\n\n${table}`,
     );
   } finally {
     for (const child of children) child.kill('SIGTERM');

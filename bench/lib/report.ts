@@ -11,8 +11,12 @@ export function markdownTable(header: string[], rows: Array<Array<string | numbe
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+/** The load average (1, 5, 15 min) as the bench process started: how busy the machine was besides it. */
+const LOAD_AT_START = os.loadavg().map((load) => Math.round(load * 100) / 100);
+
 export function machine(): Record<string, unknown> {
   return {
+    loadAverageAtStart: LOAD_AT_START,
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model,
     memoryGb: Math.round(os.totalmem() / 2 ** 30),
