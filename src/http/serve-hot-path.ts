@@ -40,6 +40,18 @@ export class ServeHotPath {
 
   /** Answers the request and says true, or leaves it untouched and says false. */
   answer(request: IncomingMessage, response: ServerResponse): boolean {
+    try {
+      return this.tryAnswer(request, response);
+    } catch {
+      // Nothing here should throw; if something does, the route (with its error handling and
+      // logging) answers instead, unless this answer had already begun.
+      if (!response.headersSent) return false;
+      response.destroy();
+      return true;
+    }
+  }
+
+  private tryAnswer(request: IncomingMessage, response: ServerResponse): boolean {
     const started = performance.now();
     const method = request.method;
     if (this.closing || (method !== 'GET' && method !== 'HEAD')) return false;
