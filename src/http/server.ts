@@ -101,10 +101,7 @@ function requestLogger(
   return rawRequest.url?.startsWith('/serve/') ? logger : logger.child(bindings, options);
 }
 
-/**
- * The HTTP server as fastify would make it (its options, its timeouts), with
- * /serve's hot path in front: a request it answers never reaches fastify.
- */
+/** What serverWithHotPath reads of fastify's options. */
 interface FactoryOptions {
   http?: http.ServerOptions;
   keepAliveTimeout?: number;
@@ -113,6 +110,10 @@ interface FactoryOptions {
   maxRequestsPerSocket?: number;
 }
 
+/**
+ * The HTTP server as fastify would make it (its options, its timeouts), with
+ * /serve's hot path in front: a request it answers never reaches fastify.
+ */
 function serverWithHotPath(hotPath: ServeHotPath | undefined): FastifyServerFactory {
   return (handler, fastifyOptions) => {
     // fastify passes its options with its defaults filled in (fastify.js), as it would use them itself.
