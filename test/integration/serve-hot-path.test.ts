@@ -13,6 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createServer } from '../../src/http/server.js';
+import { VariantLookup } from '../../src/http/variant-lookup.js';
 import { createVariantSource } from '../../src/http/variant-source.js';
 import { ingestFiles } from '../../src/intake/ingest-files.js';
 import { silentLogger } from '../../src/log.js';
@@ -78,6 +79,9 @@ describe('/serve hot path', () => {
         openVariant: source.open,
         heldVariant: source.held,
         metrics,
+        // Lookups kept for the whole test: with the daemon's 1 s, a slow machine could see one
+        // expire between a priming request and the hit, and the route (rightly) answers that hit.
+        lookup: new VariantLookup(t.db, 600_000),
       }),
     );
     withMemory = {
