@@ -41,17 +41,12 @@ function headersOf(variant: ServableVariant) {
   return headers;
 }
 
-/** Every header of a 200 (a 206 then overrides the length). */
-export function variantHeaders(variant: ServableVariant): Headers {
-  return headersOf(variant).full;
-}
-
-/** What a 304 repeats: the validator and the caching rule. */
-export function validatorHeaders(variant: ServableVariant): Headers {
-  return headersOf(variant).validators;
-}
-
-/** A whole answer's headers as the hot path writes them: `Vary: Accept` when Accept chose the format. */
+/**
+ * The headers of an answer with the variant, /serve's route and hot path
+ * alike: every header of a 200 (a 206 then overrides the length), or what a
+ * 304 repeats (the validator and the caching rule); with `Vary: Accept`
+ * when Accept chose the format.
+ */
 export function answerHeaders(variant: ServableVariant, notModified: boolean, negotiated: boolean): Headers {
   const headers = headersOf(variant);
   if (notModified) return negotiated ? headers.validatorsVary : headers.validators;

@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseRange } from './byte-range.js';
 import { resolveOnDemand } from './on-demand-variant.js';
 import { sendServeError, serveErrorHandler, type ServeErrorBody } from './serve-errors.js';
-import { validatorHeaders, variantHeaders } from './serve-headers.js';
+import { answerHeaders } from './serve-headers.js';
 import { chooseVariant, matchesEtag, parseServeRequest, type ServeQuery } from './serve-request.js';
 import { discardObject, openVariantFile, type VariantFile, type VariantOpener } from './variant-file.js';
 import type { ItemLookup, ServableVariant, VariantLookup } from './variant-lookup.js';
@@ -139,12 +139,11 @@ async function sendVariant(
       file: { state: 'unsatisfiable' },
     });
   }
-  if (negotiated) reply.header('Vary', 'Accept');
+  reply.headers(answerHeaders(variant, revalidation, negotiated));
   if (revalidation) {
     discardObject(object);
-    return reply.code(304).headers(validatorHeaders(variant)).send();
+    return reply.code(304).send();
   }
-  reply.headers(variantHeaders(variant));
   if (request.method === 'HEAD') {
     discardObject(object);
     // An empty reply.send() would rewrite Content-Length to 0: write the head ourselves.
